@@ -1,0 +1,18 @@
+// Command securemail reads and writes OpenPGP and S/MIME mail, manages the
+// keys for it, and checks who really sent a message. This file is wiring
+// only: flags, files and exit codes; the work is done by the packages.
+package main
+
+import (
+	"os"
+)
+
+func main() {
+	os.Exit(securemailMain())
+}
+
+// securemailMain runs the command line and returns the exit code (CLI.md).
+func securemailMain() int {
+	c := &cli{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr}
+	return c.run(os.Args[1:])
+}

@@ -1,0 +1,497 @@
+package keystore
+
+import (
+	"crypto"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
+	"software.sslmate.com/src/go-pkcs12"
+
+	"github.com/securemail/securemail/keystore/internal/pkcs8"
+)
+
+// Input is one file (or standard input) to import.
+type Input struct {
+	Name string // shown in errors; "-" for standard input
+	Data []byte
+}
+
+// ImportOptions say where keys come from and how to treat them.
+type ImportOptions struct {
+	// Source is the provenance recorded for new keys; empty means Imported.
+	Source Source
+	// Origin says where exactly: a file name, a DNS owner name, a Message-ID.
+	Origin string
+	// DNSSEC and TTL record the DNS answer a key came from (Source SMIMEA).
+	DNSSEC string
+	TTL    uint32
+	// Pin makes the imported keys the pinned keys for their addresses even
+	// when other keys are pinned there (S28).
+	Pin bool
+	// AllowExpired keeps keys that have already expired (to verify old
+	// signatures or decrypt old mail) instead of refusing them.
+	AllowExpired bool
+	// Passphrase is asked, at most once per call, when input is protected
+	// (encrypted secret keys, PKCS#12) and to seal secret keys at rest.
+	Passphrase func() ([]byte, error)
+	// NoPassphrase stores secret keys without a passphrase; unprotected
+	// input then needs none.
+	NoPassphrase bool
+}
+
+// ImportStatus says what an import did with one key.
+type ImportStatus string
+
+// The outcomes of importing one key.
+const (
+	StatusNew       ImportStatus = "new"       // the key was not in the store
+	StatusMerged    ImportStatus = "merged"    // new user IDs, subkeys, signatures or the secret part were added
+	StatusUnchanged ImportStatus = "unchanged" // the store had all of it already
+	StatusRejected  ImportStatus = "rejected"  // refused: revoked, or expired without AllowExpired
+)
+
+// ImportResult reports on one key.
+type ImportResult struct {
+	Kind        Kind         `json:"kind"`
+	Fingerprint string       `json:"fingerprint"`
+	Emails      []string     `json:"emails"`
+	Secret      bool         `json:"secret"`
+	Status      ImportStatus `json:"status"`
+	Reason      string       `json:"reason,omitempty"`
+	Conflicts   []Conflict   `json:"conflicts,omitempty"`
+}
+
+type pgpItem struct {
+	src    string
+	entity *openpgp.Entity // public part
+	secret []byte          // unencrypted transferable secret key, or nil
+}
+
+type certItem struct {
+	src  string
+	cert *x509.Certificate
+	key  []byte // PKCS#8 DER of the matching private key, or nil
+}
+
+type keyItem struct {
+	src string
+	key crypto.PrivateKey
+	der []byte // PKCS#8
+}
+
+// Import reads keys and certificates from inputs and adds them to the
+// store. Every input is parsed, and protected input decrypted, before the
+// store is touched: malformed input, a wrong passphrase or tampered key
+// material (S54) leave the store unchanged. Keys already present are
+// merged (new user IDs, subkeys, revocations, a secret part).
+func (s *Store) Import(inputs []Input, opts *ImportOptions) ([]ImportResult, error) {
+	if opts == nil {
+		opts = &ImportOptions{}
+	}
+	pass := onceFunc(opts.Passphrase)
+	var pgps []pgpItem
+	var certs []certItem
+	var keys []keyItem
+	for _, in := range inputs {
+		p, c, k, err := s.parseInput(in, pass)
+		if err != nil {
+			return nil, err
+		}
+		pgps, certs, keys = append(pgps, p...), append(certs, c...), append(keys, k...)
+	}
+	// Pair loose private keys with certificates from the same import.
+	for j := range keys {
+		i := slices.IndexFunc(certs, func(c certItem) bool { return keyMatchesCert(keys[j].key, c.cert) })
+		if i < 0 {
+			continue
+		}
+		certs[i].key = keys[j].der
+		keys[j].der = nil
+	}
+	keys = slices.DeleteFunc(keys, func(k keyItem) bool { return k.der == nil })
+
+	var results []ImportResult
+	err := s.update(func(t *tx) error {
+		results = results[:0]
+		seal := func(plaintext []byte, fpr string) ([]byte, error) {
+			if opts.NoPassphrase {
+				return seal(s.opts.rand(), s.opts.kdf(), nil, plaintext, fpr)
+			}
+			pw, err := pass()
+			if err != nil {
+				return nil, err
+			}
+			return seal(s.opts.rand(), s.opts.kdf(), pw, plaintext, fpr)
+		}
+		for _, it := range pgps {
+			r, err := t.importPGP(it, opts, seal)
+			if err != nil {
+				return err
+			}
+			results = append(results, r)
+		}
+		// A private key without its certificate in this import must match
+		// one already stored.
+		for _, k := range keys {
+			cert, err := t.findCertFor(k.key)
+			if err != nil {
+				return err
+			}
+			if cert == nil {
+				return &FormatError{Source: k.src, Reason: "private key has no matching certificate: import the certificate with it"}
+			}
+			certs = append(certs, certItem{src: k.src, cert: cert, key: k.der})
+		}
+		for _, it := range certs {
+			r, err := t.importCert(it, opts, seal)
+			if err != nil {
+				return err
+			}
+			results = append(results, r)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return results, nil
+}
+
+func onceFunc(f func() ([]byte, error)) func() ([]byte, error) {
+	var pw []byte
+	var err error
+	done := false
+	return func() ([]byte, error) {
+		if done {
+			return pw, err
+		}
+		done = true
+		if f == nil {
+			err = &PassphraseError{Err: errors.New("keystore: a passphrase is needed and none was given")}
+			return nil, err
+		}
+		pw, err = f()
+		if err != nil {
+			err = &PassphraseError{Err: err}
+		}
+		return pw, err
+	}
+}
+
+func (s *Store) parseInput(in Input, pass func() ([]byte, error)) ([]pgpItem, []certItem, []keyItem, error) {
+	blocks, err := Detect(in.Data)
+	if err != nil {
+		return nil, nil, nil, &FormatError{Source: in.Name, Reason: err.Error()}
+	}
+	var pgps []pgpItem
+	var certs []certItem
+	var keys []keyItem
+	bad := func(format string, args ...any) error {
+		return &FormatError{Source: in.Name, Reason: fmt.Sprintf(format, args...)}
+	}
+	addKey := func(key crypto.PrivateKey) error {
+		if err := checkPrivateKey(key); err != nil {
+			return &IntegrityError{Reason: in.Name + ": private key is inconsistent: " + err.Error()}
+		}
+		der, err := x509.MarshalPKCS8PrivateKey(key)
+		if err != nil {
+			return bad("private key: %v", err)
+		}
+		keys = append(keys, keyItem{src: in.Name, key: key, der: der})
+		return nil
+	}
+	for _, b := range blocks {
+		switch b.Format {
+		case FormatPGP:
+			es, err := readPGP(b.Data)
+			if err != nil {
+				return nil, nil, nil, bad("%v", err)
+			}
+			for _, e := range es {
+				it := pgpItem{src: in.Name, entity: publicOnly(e)}
+				if hasSecret(e) {
+					if it.secret, err = pgpSecretPlaintext(e, pass); err != nil {
+						return nil, nil, nil, wrapSource(in.Name, err)
+					}
+				}
+				pgps = append(pgps, it)
+			}
+		case FormatCertificate:
+			c, err := x509.ParseCertificate(b.Data)
+			if err != nil {
+				return nil, nil, nil, bad("certificate: %v", err)
+			}
+			certs = append(certs, certItem{src: in.Name, cert: c})
+		case FormatPKCS8:
+			k, err := x509.ParsePKCS8PrivateKey(b.Data)
+			if err != nil {
+				return nil, nil, nil, bad("PKCS#8 private key: %v", err)
+			}
+			if err := addKey(k); err != nil {
+				return nil, nil, nil, err
+			}
+		case FormatPKCS8Enc:
+			pw, err := pass()
+			if err != nil {
+				return nil, nil, nil, err
+			}
+			der, err := pkcs8.Decrypt(b.Data, pw)
+			if errors.Is(err, pkcs8.ErrIncorrectPassphrase) {
+				return nil, nil, nil, wrapSource(in.Name, ErrWrongPassphrase)
+			} else if err != nil {
+				return nil, nil, nil, bad("encrypted PKCS#8 private key: %v", err)
+			}
+			k, err := x509.ParsePKCS8PrivateKey(der)
+			if err != nil {
+				return nil, nil, nil, bad("PKCS#8 private key: %v", err)
+			}
+			if err := addKey(k); err != nil {
+				return nil, nil, nil, err
+			}
+		case FormatPKCS1:
+			k, err := x509.ParsePKCS1PrivateKey(b.Data)
+			if err != nil {
+				return nil, nil, nil, bad("RSA private key: %v", err)
+			}
+			if err := addKey(k); err != nil {
+				return nil, nil, nil, err
+			}
+		case FormatSEC1:
+			k, err := x509.ParseECPrivateKey(b.Data)
+			if err != nil {
+				return nil, nil, nil, bad("EC private key: %v", err)
+			}
+			if err := addKey(k); err != nil {
+				return nil, nil, nil, err
+			}
+		case FormatPKCS12:
+			pw, err := pass()
+			if err != nil {
+				return nil, nil, nil, err
+			}
+			k, c, cas, err := pkcs12.DecodeChain(b.Data, string(pw))
+			if errors.Is(err, pkcs12.ErrIncorrectPassword) {
+				return nil, nil, nil, wrapSource(in.Name, ErrWrongPassphrase)
+			} else if err != nil {
+				return nil, nil, nil, bad("PKCS#12: %v", err)
+			}
+			if err := addKey(k); err != nil {
+				return nil, nil, nil, err
+			}
+			certs = append(certs, certItem{src: in.Name, cert: c})
+			for _, ca := range cas {
+				certs = append(certs, certItem{src: in.Name, cert: ca})
+			}
+		}
+	}
+	return pgps, certs, keys, nil
+}
+
+// SourceError says which input an error came from.
+type SourceError struct {
+	Source string
+	Err    error
+}
+
+func (e *SourceError) Error() string { return e.Source + ": " + e.Err.Error() }
+func (e *SourceError) Unwrap() error { return e.Err }
+
+func wrapSource(src string, err error) error {
+	if src == "" {
+		return err
+	}
+	return &SourceError{Source: src, Err: err}
+}
+
+type sealFunc func(plaintext []byte, fpr string) ([]byte, error)
+
+func (t *tx) provenance(opts *ImportOptions, src string) (Source, string, string, uint32) {
+	source := opts.Source
+	if source == "" {
+		source = Imported
+	}
+	origin := opts.Origin
+	if origin == "" {
+		origin = src
+	}
+	return source, origin, opts.DNSSEC, opts.TTL
+}
+
+func (t *tx) importPGP(it pgpItem, opts *ImportOptions, seal sealFunc) (ImportResult, error) {
+	now := t.s.opts.now()
+	ent, err := pgpEntry(it.entity, now)
+	if err != nil {
+		return ImportResult{}, &FormatError{Source: it.src, Reason: err.Error()}
+	}
+	res := ImportResult{Kind: PGP, Fingerprint: ent.Fingerprint, Secret: it.secret != nil}
+	if cur := t.find(ent.Fingerprint); cur != nil {
+		return t.mergePGPRecord(cur, it, opts, seal, res)
+	}
+	if reason := unusable(&ent, now, opts.AllowExpired); reason != "" {
+		res.Status, res.Reason, res.Emails = StatusRejected, reason, ent.Emails
+		return res, nil
+	}
+	blob, err := serializePGP(it.entity)
+	if err != nil {
+		return res, err
+	}
+	rec := record{Entry: ent}
+	if rec.PublicObject, err = t.putObject(blob); err != nil {
+		return res, err
+	}
+	if it.secret != nil {
+		if err := t.addSecret(&rec, it.secret, opts, seal); err != nil {
+			return res, err
+		}
+	}
+	rec.Source, rec.Origin, rec.DNSSEC, rec.TTL = t.provenance(opts, it.src)
+	rec.Obtained = now.UTC().Truncate(time.Second)
+	res.Conflicts = t.pin(&rec, opts.Pin, !rec.Revoked && !rec.Expired(now))
+	t.add(rec)
+	res.Status, res.Emails, res.Secret = StatusNew, rec.Emails, rec.Secret
+	return res, nil
+}
+
+func (t *tx) mergePGPRecord(cur *record, it pgpItem, opts *ImportOptions, seal sealFunc, res ImportResult) (ImportResult, error) {
+	now := t.s.opts.now()
+	fpr := cur.Fingerprint
+	if cur.Kind != PGP {
+		return res, &IntegrityError{Fingerprint: fpr, Reason: "fingerprint collides with a certificate in the store"}
+	}
+	blob, err := t.s.readObject(cur.PublicObject)
+	if err != nil {
+		return res, err
+	}
+	stored, err := readOnePGP(blob, fpr)
+	if err != nil {
+		return res, err
+	}
+	res.Status = StatusUnchanged
+	if mergePGP(stored, it.entity) {
+		merged, err := serializePGP(stored)
+		if err != nil {
+			return res, err
+		}
+		ent, err := pgpEntry(stored, now)
+		if err != nil {
+			return res, err
+		}
+		name, err := t.putObject(merged)
+		if err != nil {
+			return res, err
+		}
+		cur = t.find(fpr)
+		cur.PublicObject = name
+		cur.UserIDs, cur.Expires, cur.Revoked = ent.UserIDs, ent.Expires, ent.Revoked
+		if cur.Revoked {
+			cur.Pinned = []string{}
+		}
+		t.setEmails(fpr, ent.Emails)
+		cur = t.find(fpr)
+		cur.Pinned = slices.DeleteFunc(cur.Pinned, func(a string) bool { return !slices.Contains(cur.Emails, a) })
+		t.changed = true
+		res.Status = StatusMerged
+	}
+	if it.secret != nil && cur.SecretObject == "" {
+		if err := t.addSecret(cur, it.secret, opts, seal); err != nil {
+			return res, err
+		}
+		t.changed = true
+		res.Status = StatusMerged
+	}
+	if opts.Pin || res.Status == StatusMerged {
+		res.Conflicts = t.pin(cur, opts.Pin, !cur.Revoked && !cur.Expired(now))
+	}
+	res.Emails, res.Secret = cur.Emails, cur.Secret
+	return res, nil
+}
+
+func (t *tx) addSecret(rec *record, plaintext []byte, opts *ImportOptions, seal sealFunc) error {
+	env, err := seal(plaintext, rec.Fingerprint)
+	if err != nil {
+		return err
+	}
+	name, err := t.putObject(env)
+	if err != nil {
+		return err
+	}
+	rec.SecretObject, rec.Secret, rec.Protected = name, true, sealed(env)
+	return nil
+}
+
+// unusable says why a new key is refused, or "".
+func unusable(e *Entry, now time.Time, allowExpired bool) string {
+	switch {
+	case e.Revoked:
+		return "it is revoked"
+	case e.Expired(now) && !allowExpired:
+		return fmt.Sprintf("it expired on %s (use --allow-expired to keep it anyway)", e.Expires.Format(time.DateOnly))
+	}
+	return ""
+}
+
+// findCertFor returns the stored certificate whose public key matches key.
+func (t *tx) findCertFor(key crypto.PrivateKey) (*x509.Certificate, error) {
+	for i := range t.recs {
+		r := &t.recs[i]
+		if r.Kind != SMIME {
+			continue
+		}
+		der, err := t.s.readObject(r.PublicObject)
+		if err != nil {
+			return nil, err
+		}
+		c, err := x509.ParseCertificate(der)
+		if err != nil {
+			return nil, &IntegrityError{Fingerprint: r.Fingerprint, Reason: "stored certificate does not parse"}
+		}
+		if keyMatchesCert(key, c) {
+			return c, nil
+		}
+	}
+	return nil, nil
+}
+
+func (t *tx) importCert(it certItem, opts *ImportOptions, seal sealFunc) (ImportResult, error) {
+	now := t.s.opts.now()
+	ent := smimeEntry(it.cert)
+	res := ImportResult{Kind: SMIME, Fingerprint: ent.Fingerprint, Emails: ent.Emails, Secret: it.key != nil, Status: StatusUnchanged}
+	if cur := t.find(ent.Fingerprint); cur != nil {
+		if it.key != nil && cur.SecretObject == "" {
+			if err := t.addSecret(cur, it.key, opts, seal); err != nil {
+				return res, err
+			}
+			t.changed = true
+			res.Status = StatusMerged
+		}
+		if opts.Pin {
+			res.Conflicts = t.pin(cur, true, true)
+		}
+		res.Secret = cur.Secret
+		return res, nil
+	}
+	if reason := unusable(&ent, now, opts.AllowExpired); reason != "" {
+		res.Status, res.Reason = StatusRejected, reason
+		return res, nil
+	}
+	rec := record{Entry: ent}
+	var err error
+	if rec.PublicObject, err = t.putObject(it.cert.Raw); err != nil {
+		return res, err
+	}
+	if it.key != nil {
+		if err := t.addSecret(&rec, it.key, opts, seal); err != nil {
+			return res, err
+		}
+	}
+	rec.Source, rec.Origin, rec.DNSSEC, rec.TTL = t.provenance(opts, it.src)
+	rec.Obtained = now.UTC().Truncate(time.Second)
+	res.Conflicts = t.pin(&rec, opts.Pin, !rec.CA && !rec.Expired(now))
+	t.add(rec)
+	res.Status = StatusNew
+	return res, nil
+}

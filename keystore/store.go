@@ -1,0 +1,388 @@
+package keystore
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Kind is the scheme a key belongs to.
+type Kind string
+
+// The kinds of keys a store holds.
+const (
+	PGP   Kind = "pgp"
+	SMIME Kind = "smime"
+)
+
+// Source says how a key came into the store.
+type Source string
+
+// The provenances of a key.
+const (
+	Generated Source = "generated"
+	Imported  Source = "imported"
+	SMIMEA    Source = "smimea"
+	Message   Source = "message"
+)
+
+// Entry is what the store knows about one key or certificate without
+// reading its key material. Entries with Secret set are the user's own
+// identities; the others are contacts.
+type Entry struct {
+	Kind        Kind       `json:"kind"`
+	Fingerprint string     `json:"fingerprint"`
+	Emails      []string   `json:"emails"`
+	UserIDs     []string   `json:"user_ids,omitempty"`
+	Subject     string     `json:"subject,omitempty"`
+	Issuer      string     `json:"issuer,omitempty"`
+	Algorithm   string     `json:"algorithm"`
+	Created     time.Time  `json:"created"`
+	Expires     *time.Time `json:"expires"`
+	Revoked     bool       `json:"revoked"`
+	CA          bool       `json:"ca,omitempty"`
+	Secret      bool       `json:"secret"`
+	Protected   bool       `json:"protected"`
+	Source      Source     `json:"source"`
+	Obtained    time.Time  `json:"obtained"`
+	Origin      string     `json:"origin,omitempty"`
+	DNSSEC      string     `json:"dnssec,omitempty"`
+	TTL         uint32     `json:"ttl,omitempty"`
+	Pinned      []string   `json:"pinned"`
+	TrustAnchor bool       `json:"trust_anchor"`
+}
+
+// Expired reports whether the key has expired at t.
+func (e *Entry) Expired(t time.Time) bool { return e.Expires != nil && !t.Before(*e.Expires) }
+
+// PinnedFor reports whether the key is pinned for addr.
+func (e *Entry) PinnedFor(addr string) bool { return slices.Contains(e.Pinned, NormalizeEmail(addr)) }
+
+// HasEmail reports whether the key carries addr.
+func (e *Entry) HasEmail(addr string) bool { return slices.Contains(e.Emails, NormalizeEmail(addr)) }
+
+// record is an Entry as the index stores it, with the names of its objects.
+type record struct {
+	Entry
+	PublicObject string `json:"public_object"`
+	SecretObject string `json:"secret_object,omitempty"`
+}
+
+type indexFile struct {
+	Version int      `json:"version"`
+	Entries []record `json:"entries"`
+}
+
+const indexVersion = 1
+
+// Options configure a Store. A nil *Options means the defaults.
+type Options struct {
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Rand is the source of randomness; nil means crypto/rand.
+	Rand io.Reader
+	// KDF are the Argon2id parameters for newly sealed keys; nil means DefaultKDF.
+	KDF *KDFParams
+
+	// afterTempWrite, when set (by tests), runs after an index temp file is
+	// written and before it is renamed into place.
+	afterTempWrite func()
+}
+
+func (o *Options) now() time.Time {
+	if o != nil && o.Now != nil {
+		return o.Now()
+	}
+	return time.Now()
+}
+
+func (o *Options) rand() io.Reader {
+	if o != nil && o.Rand != nil {
+		return o.Rand
+	}
+	return rand.Reader
+}
+
+func (o *Options) kdf() KDFParams {
+	if o != nil && o.KDF != nil {
+		return *o.KDF
+	}
+	return DefaultKDF
+}
+
+// Store is a directory of keys: an index (index.json) naming
+// content-addressed objects (objects/<sha256>), changed only under an
+// exclusive file lock by writing new objects first and then replacing the
+// index atomically. Readers see either the old or the new index, never a
+// mix, and a crash at any point leaves the previous store intact.
+//
+// A Store is a snapshot taken at Open (and refreshed after each change it
+// makes); it is not safe for concurrent use by several goroutines.
+type Store struct {
+	dir     string
+	opts    *Options
+	recs    []record
+	byFpr   map[string]int
+	byEmail map[string][]int
+}
+
+// Open opens (creating if needed) the store in dir.
+func Open(dir string, opts *Options) (*Store, error) {
+	s := &Store{dir: dir, opts: opts}
+	for _, d := range []string{dir, s.objectDir()} {
+		if err := ensureDir(d); err != nil {
+			return nil, fmt.Errorf("keystore: %w", err)
+		}
+	}
+	unlock, err := lockFile(s.lockPath(), lockShared)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	idx, err := s.readIndex()
+	if err != nil {
+		return nil, err
+	}
+	s.setRecords(idx.Entries)
+	return s, nil
+}
+
+// Dir is the directory the store lives in.
+func (s *Store) Dir() string { return s.dir }
+
+func (s *Store) indexPath() string { return filepath.Join(s.dir, "index.json") }
+func (s *Store) lockPath() string  { return filepath.Join(s.dir, "lock") }
+func (s *Store) objectDir() string { return filepath.Join(s.dir, "objects") }
+
+func (s *Store) readIndex() (*indexFile, error) {
+	data, err := os.ReadFile(s.indexPath())
+	if errors.Is(err, fs.ErrNotExist) {
+		return &indexFile{Version: indexVersion}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("keystore: %w", err)
+	}
+	var idx indexFile
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&idx); err != nil {
+		return nil, &IntegrityError{Reason: fmt.Sprintf("%s is corrupt: %v", s.indexPath(), err)}
+	}
+	if idx.Version != indexVersion {
+		return nil, &IntegrityError{Reason: fmt.Sprintf("%s has unknown version %d", s.indexPath(), idx.Version)}
+	}
+	return &idx, nil
+}
+
+func (s *Store) setRecords(recs []record) {
+	slices.SortFunc(recs, func(a, b record) int {
+		if c := strings.Compare(string(a.Kind), string(b.Kind)); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Fingerprint, b.Fingerprint)
+	})
+	s.recs = recs
+	s.byFpr = make(map[string]int, len(recs))
+	s.byEmail = make(map[string][]int, len(recs))
+	for i := range recs {
+		s.byFpr[recs[i].Fingerprint] = i
+		for _, e := range recs[i].Emails {
+			s.byEmail[e] = append(s.byEmail[e], i)
+		}
+	}
+}
+
+// Entries returns every entry, ordered by kind and fingerprint.
+func (s *Store) Entries() []Entry {
+	out := make([]Entry, len(s.recs))
+	for i := range s.recs {
+		out[i] = s.recs[i].Entry
+	}
+	return out
+}
+
+// Len is the number of keys in the store.
+func (s *Store) Len() int { return len(s.recs) }
+
+// Lookup returns the entries that carry addr, pinned ones first.
+func (s *Store) Lookup(addr string) []Entry {
+	addr = NormalizeEmail(addr)
+	idx := s.byEmail[addr]
+	out := make([]Entry, 0, len(idx))
+	for _, i := range idx {
+		out = append(out, s.recs[i].Entry)
+	}
+	slices.SortStableFunc(out, func(a, b Entry) int {
+		ap, bp := a.PinnedFor(addr), b.PinnedFor(addr)
+		switch {
+		case ap && !bp:
+			return -1
+		case bp && !ap:
+			return 1
+		}
+		return 0
+	})
+	return out
+}
+
+// Pinned returns the key of kind pinned for addr.
+func (s *Store) Pinned(kind Kind, addr string) (Entry, bool) {
+	addr = NormalizeEmail(addr)
+	for _, i := range s.byEmail[addr] {
+		if s.recs[i].Kind == kind && s.recs[i].PinnedFor(addr) {
+			return s.recs[i].Entry, true
+		}
+	}
+	return Entry{}, false
+}
+
+// Get returns the entry with a full fingerprint.
+func (s *Store) Get(fingerprint string) (Entry, bool) {
+	fpr, err := NormalizeFingerprint(fingerprint)
+	if err != nil {
+		return Entry{}, false
+	}
+	i, ok := s.byFpr[fpr]
+	if !ok {
+		return Entry{}, false
+	}
+	return s.recs[i].Entry, true
+}
+
+// Resolve finds the one key a user named by an address or a full
+// fingerprint, optionally restricted to kind (empty means any). For an
+// address, a key pinned for it wins over others of the same kind.
+func (s *Store) Resolve(query string, kind Kind) (Entry, error) {
+	if strings.Contains(query, "@") {
+		var matches []Entry
+		for _, e := range s.Lookup(query) {
+			if kind == "" || e.Kind == kind {
+				matches = append(matches, e)
+			}
+		}
+		if len(matches) == 0 {
+			return Entry{}, &NotFoundError{Query: query}
+		}
+		var pinned []Entry
+		for _, e := range matches {
+			if e.PinnedFor(query) {
+				pinned = append(pinned, e)
+			}
+		}
+		if len(pinned) == 1 {
+			return pinned[0], nil
+		}
+		if len(matches) == 1 {
+			return matches[0], nil
+		}
+		fprs := make([]string, len(matches))
+		for i, e := range matches {
+			fprs[i] = e.Fingerprint
+		}
+		return Entry{}, &AmbiguousError{Query: query, Fingerprints: fprs}
+	}
+	fpr, err := NormalizeFingerprint(query)
+	if err != nil {
+		return Entry{}, err
+	}
+	i, ok := s.byFpr[fpr]
+	if !ok || (kind != "" && s.recs[i].Kind != kind) {
+		return Entry{}, &NotFoundError{Query: query}
+	}
+	return s.recs[i].Entry, nil
+}
+
+// NormalizeEmail lower-cases an address and trims spaces and angle brackets.
+func NormalizeEmail(addr string) string {
+	addr = strings.TrimSpace(addr)
+	addr = strings.TrimPrefix(addr, "<")
+	addr = strings.TrimSuffix(addr, ">")
+	return strings.ToLower(addr)
+}
+
+// NormalizeFingerprint upper-cases a fingerprint and removes spaces, colons
+// and a 0x prefix. It accepts only full fingerprints: 40 hex digits (OpenPGP
+// v4) or 64 (OpenPGP v6, and the SHA-256 of an X.509 certificate).
+func NormalizeFingerprint(s string) (string, error) {
+	t := strings.TrimPrefix(strings.TrimPrefix(strings.TrimSpace(s), "0x"), "0X")
+	t = strings.NewReplacer(" ", "", ":", "").Replace(t)
+	t = strings.ToUpper(t)
+	if _, err := hex.DecodeString(t); err != nil || t == "" {
+		return "", &FormatError{Reason: fmt.Sprintf("%q is neither an email address nor a fingerprint", s)}
+	}
+	switch len(t) {
+	case 40, 64:
+		return t, nil
+	case 8, 16:
+		return "", &ShortKeyIDError{ID: s}
+	}
+	return "", &FormatError{Reason: fmt.Sprintf("%q is not a full fingerprint (40 or 64 hex digits)", s)}
+}
+
+// readObject reads a content-addressed object and checks its hash.
+func (s *Store) readObject(name string) ([]byte, error) {
+	if len(name) != 64 {
+		return nil, &IntegrityError{Reason: fmt.Sprintf("index names a malformed object %q", name)}
+	}
+	data, err := os.ReadFile(filepath.Join(s.objectDir(), name))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, &IntegrityError{Reason: fmt.Sprintf("object %s is missing (deleted by another process?)", name)}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("keystore: %w", err)
+	}
+	sum := sha256.Sum256(data)
+	if hex.EncodeToString(sum[:]) != name {
+		return nil, &IntegrityError{Reason: fmt.Sprintf("object %s is corrupt (its hash does not match)", name)}
+	}
+	return data, nil
+}
+
+// loadObjects returns the public and (if any) secret objects of a record
+// under a shared lock, so that a concurrent writer's cleanup cannot remove
+// them mid-read.
+func (s *Store) loadObjects(fpr string) (rec record, public, secret []byte, err error) {
+	unlock, err := lockFile(s.lockPath(), lockShared)
+	if err != nil {
+		return rec, nil, nil, err
+	}
+	defer unlock()
+	i, ok := s.byFpr[fpr]
+	if !ok {
+		return rec, nil, nil, &NotFoundError{Query: fpr}
+	}
+	rec = s.recs[i]
+	if public, err = s.readObject(rec.PublicObject); err != nil {
+		return rec, nil, nil, err
+	}
+	if rec.SecretObject != "" {
+		if secret, err = s.readObject(rec.SecretObject); err != nil {
+			return rec, nil, nil, err
+		}
+	}
+	return rec, public, secret, nil
+}
+
+// HomeWarning returns a warning when dir can be read or entered by users
+// other than its owner (S55), or "" when it is private.
+func HomeWarning(dir string) string {
+	st, err := os.Stat(dir)
+	if err != nil {
+		return ""
+	}
+	if perm := st.Mode().Perm(); perm&0o077 != 0 {
+		return fmt.Sprintf("%s is accessible by other users (mode %04o): run chmod 700 %s", dir, perm, dir)
+	}
+	return ""
+}

@@ -1,0 +1,215 @@
+package keystore
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+)
+
+// tx is one change to the store, made under the exclusive lock on the
+// freshest index, so two processes importing at once both keep their keys.
+type tx struct {
+	s       *Store
+	recs    []record
+	byFpr   map[string]int
+	byEmail map[string][]int
+	changed bool
+}
+
+func (t *tx) reindex() {
+	t.byFpr = make(map[string]int, len(t.recs))
+	t.byEmail = make(map[string][]int, len(t.recs))
+	for i := range t.recs {
+		t.indexRecord(i)
+	}
+}
+
+func (t *tx) indexRecord(i int) {
+	t.byFpr[t.recs[i].Fingerprint] = i
+	for _, e := range t.recs[i].Emails {
+		t.byEmail[e] = append(t.byEmail[e], i)
+	}
+}
+
+// update runs fn on the current index under the exclusive lock and, if fn
+// changed anything, commits: new objects are already on disk (fsynced,
+// linked exclusively), then the index is replaced atomically. Objects no
+// longer referenced are removed afterwards.
+func (s *Store) update(fn func(*tx) error) error {
+	unlock, err := lockFile(s.lockPath(), lockExclusive)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	idx, err := s.readIndex()
+	if err != nil {
+		return err
+	}
+	t := &tx{s: s, recs: slices.Clone(idx.Entries)}
+	t.reindex()
+	if err := fn(t); err != nil {
+		s.collectGarbage(idx.Entries)
+		return err
+	}
+	if !t.changed {
+		s.setRecords(idx.Entries)
+		return nil
+	}
+	if err := s.writeIndex(t.recs); err != nil {
+		s.collectGarbage(idx.Entries)
+		return err
+	}
+	s.collectGarbage(t.recs)
+	s.setRecords(t.recs)
+	return nil
+}
+
+func (s *Store) writeIndex(recs []record) error {
+	var buf bytes.Buffer
+	buf.WriteString("{\"version\":1,\"entries\":[")
+	for i := range recs {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		buf.WriteString("\n")
+		line, err := json.Marshal(&recs[i])
+		if err != nil {
+			return err
+		}
+		buf.Write(line)
+	}
+	buf.WriteString("\n]}\n")
+	tmp, err := writeTemp(s.dir, buf.Bytes())
+	if err != nil {
+		return err
+	}
+	if s.opts != nil && s.opts.afterTempWrite != nil {
+		s.opts.afterTempWrite()
+	}
+	if err := os.Rename(tmp, s.indexPath()); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return syncDir(s.dir)
+}
+
+// collectGarbage removes objects that recs do not reference and temp files
+// left by writers that died. It runs under the exclusive lock, so no other
+// writer is between writing an object and committing the index. Failures
+// are ignored: garbage costs only disk space.
+func (s *Store) collectGarbage(recs []record) {
+	live := make(map[string]bool, 2*len(recs))
+	for i := range recs {
+		live[recs[i].PublicObject] = true
+		if recs[i].SecretObject != "" {
+			live[recs[i].SecretObject] = true
+		}
+	}
+	if ents, err := os.ReadDir(s.objectDir()); err == nil {
+		for _, e := range ents {
+			if !live[e.Name()] {
+				os.Remove(filepath.Join(s.objectDir(), e.Name()))
+			}
+		}
+	}
+	if ents, err := os.ReadDir(s.dir); err == nil {
+		for _, e := range ents {
+			if strings.HasPrefix(e.Name(), ".tmp-") {
+				os.Remove(filepath.Join(s.dir, e.Name()))
+			}
+		}
+	}
+}
+
+// putObject stores data under the hex SHA-256 of its content and returns
+// that name. An object of that name already holds the same bytes.
+func (t *tx) putObject(data []byte) (string, error) {
+	sum := sha256.Sum256(data)
+	name := hex.EncodeToString(sum[:])
+	if _, err := createFile(filepath.Join(t.s.objectDir(), name), data); err != nil {
+		return "", err
+	}
+	return name, nil
+}
+
+// find returns the record with fingerprint fpr. The pointer is valid until
+// the next add or remove.
+func (t *tx) find(fpr string) *record {
+	if i, ok := t.byFpr[fpr]; ok {
+		return &t.recs[i]
+	}
+	return nil
+}
+
+func (t *tx) add(r record) {
+	t.recs = append(t.recs, r)
+	t.indexRecord(len(t.recs) - 1)
+	t.changed = true
+}
+
+// setEmails changes the addresses of the record at fpr, keeping the index.
+func (t *tx) setEmails(fpr string, emails []string) {
+	r := t.find(fpr)
+	if r == nil || slices.Equal(r.Emails, emails) {
+		return
+	}
+	r.Emails = emails
+	t.reindex()
+	t.changed = true
+}
+
+func (t *tx) remove(fpr string) {
+	t.recs = slices.DeleteFunc(t.recs, func(r record) bool { return r.Fingerprint == fpr })
+	t.reindex()
+	t.changed = true
+}
+
+// pinnedFor returns the record of kind pinned for addr, other than except.
+func (t *tx) pinnedFor(kind Kind, addr, except string) *record {
+	for _, i := range t.byEmail[addr] {
+		r := &t.recs[i]
+		if r.Kind == kind && r.Fingerprint != except && r.PinnedFor(addr) {
+			return r
+		}
+	}
+	return nil
+}
+
+// Conflict reports that a key for Email arrived while another key of the
+// same kind was pinned for it (S28). The new key is kept but not used for
+// Email until the user pins it.
+type Conflict struct {
+	Email  string `json:"email"`
+	Pinned string `json:"pinned"` // fingerprint of the key that stays pinned
+}
+
+// pin decides, for each address of r, whether r becomes the pinned key:
+// yes when no other key of its kind is pinned for the address, or when
+// force is set (the other key is unpinned); otherwise a conflict is
+// reported. Revoked or expired keys are never pinned automatically.
+func (t *tx) pin(r *record, force, usable bool) []Conflict {
+	var conflicts []Conflict
+	for _, addr := range r.Emails {
+		if r.PinnedFor(addr) {
+			continue
+		}
+		other := t.pinnedFor(r.Kind, addr, r.Fingerprint)
+		switch {
+		case other == nil && (usable || force):
+			r.Pinned = append(r.Pinned, addr)
+		case other != nil && force:
+			other.Pinned = slices.DeleteFunc(other.Pinned, func(a string) bool { return a == addr })
+			r.Pinned = append(r.Pinned, addr)
+		case other != nil:
+			conflicts = append(conflicts, Conflict{Email: addr, Pinned: other.Fingerprint})
+		}
+	}
+	slices.Sort(r.Pinned)
+	t.changed = true
+	return conflicts
+}
