@@ -101,7 +101,7 @@ func (s *Store) ExportSecret(w io.Writer, fpr, format string, passphrase []byte)
 		return err
 	}
 	if format == ExportP12 {
-		data, err := pkcs12.Modern.WithRand(s.opts.rand()).Encode(key, cert, nil, string(passphrase))
+		data, err := pkcs12.Modern2023.WithIterations(pbkdf2Iterations).WithRand(s.opts.rand()).Encode(key, cert, nil, string(passphrase))
 		if err != nil {
 			return err
 		}
