@@ -97,7 +97,7 @@ func (s *Store) Import(inputs []Input, opts *ImportOptions) ([]ImportResult, err
 	var certs []certItem
 	var keys []keyItem
 	for _, in := range inputs {
-		p, c, k, err := s.parseInput(in, pass)
+		p, c, k, err := parseInput(in, pass)
 		if err != nil {
 			return nil, err
 		}
@@ -182,7 +182,7 @@ func onceFunc(f func() ([]byte, error)) func() ([]byte, error) {
 	}
 }
 
-func (s *Store) parseInput(in Input, pass func() ([]byte, error)) ([]pgpItem, []certItem, []keyItem, error) {
+func parseInput(in Input, pass func() ([]byte, error)) ([]pgpItem, []certItem, []keyItem, error) {
 	blocks, err := Detect(in.Data)
 	if err != nil {
 		return nil, nil, nil, &FormatError{Source: in.Name, Reason: err.Error()}
@@ -212,7 +212,7 @@ func (s *Store) parseInput(in Input, pass func() ([]byte, error)) ([]pgpItem, []
 				return nil, nil, nil, bad("%v", err)
 			}
 			for _, e := range es {
-				it := pgpItem{src: in.Name, entity: publicOnly(e)}
+				it := pgpItem{src: in.Name, entity: publicOnly(verifiedPGP(e))}
 				if hasSecret(e) {
 					if it.secret, err = pgpSecretPlaintext(e, pass); err != nil {
 						return nil, nil, nil, wrapSource(in.Name, err)

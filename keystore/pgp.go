@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"net/mail"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ProtonMail/go-crypto/openpgp/armor"
+	pgperrors "github.com/ProtonMail/go-crypto/openpgp/errors"
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
 	"github.com/ProtonMail/go-crypto/openpgp/s2k"
 	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
@@ -249,6 +251,24 @@ func containsSig(list []*packet.VerifiableSignature, s *packet.Signature) bool {
 	return false
 }
 
+// verifiedPGP returns a copy of e holding only what its primary key vouches
+// for: user IDs with a valid self-certification, subkeys with a valid
+// binding (with their private keys, if any), and revocations and direct-key
+// signatures that verify. A subkey whose public parameters were altered no
+// longer matches its binding and is dropped.
+func verifiedPGP(e *openpgp.Entity) *openpgp.Entity {
+	v := &openpgp.Entity{PrimaryKey: e.PrimaryKey, PrivateKey: e.PrivateKey, Identities: map[string]*openpgp.Identity{}}
+	mergePGP(v, e)
+	for i := range v.Subkeys {
+		for _, sk := range e.Subkeys {
+			if bytes.Equal(sk.PublicKey.Fingerprint, v.Subkeys[i].PublicKey.Fingerprint) {
+				v.Subkeys[i].PrivateKey = sk.PrivateKey
+			}
+		}
+	}
+	return v
+}
+
 // publicOnly returns a copy of e with its private key material removed.
 func publicOnly(e *openpgp.Entity) *openpgp.Entity {
 	c := *e
@@ -287,17 +307,28 @@ func pgpSecretPlaintext(e *openpgp.Entity, passphrase func() ([]byte, error)) ([
 			return nil, err
 		}
 		if err := e.DecryptPrivateKeys(pw); err != nil {
-			if strings.Contains(err.Error(), "incorrect key") || strings.Contains(err.Error(), "passphrase") {
+			var invalid pgperrors.KeyInvalidError
+			var structural pgperrors.StructuralError
+			switch {
+			case errors.As(err, &invalid):
+				// The secret decrypted, but does not fit the public
+				// parameters beside it (S54).
+				return nil, &IntegrityError{Fingerprint: fpr, Reason: "secret key does not match its public key: " + err.Error()}
+			case errors.As(err, &structural) && strings.Contains(err.Error(), "checksum"):
+				return nil, ErrWrongPassphrase
+			case errors.Is(err, pgperrors.ErrKeyIncorrect):
 				return nil, ErrWrongPassphrase
 			}
-			return nil, &IntegrityError{Fingerprint: fpr, Reason: "secret key does not match its public key: " + err.Error()}
+			// AEAD-protected keys (S2K usage 253) fail authentication
+			// both for a wrong passphrase and for tampering.
+			return nil, fmt.Errorf("%w (or the key is corrupt): %v", ErrWrongPassphrase, err)
 		}
 	}
 	if err := checkPGPSecret(e); err != nil {
 		return nil, err
 	}
 	var buf bytes.Buffer
-	if err := e.SerializePrivateWithoutSigning(&buf, nil); err != nil {
+	if err := verifiedPGP(e).SerializePrivateWithoutSigning(&buf, nil); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil

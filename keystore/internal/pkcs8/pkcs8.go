@@ -178,7 +178,11 @@ func Encrypt(rand io.Reader, privateKeyInfo, passphrase []byte, iterations int) 
 		})
 		b.AddASN1OctetString(buf) // encryptedData
 	})
-	return b.Bytes()
+	der, err := b.Bytes()
+	if err != nil {
+		return nil, fmt.Errorf("pkcs8: encoding EncryptedPrivateKeyInfo: %w", err)
+	}
+	return der, nil
 }
 
 // Decrypt unwraps an EncryptedPrivateKeyInfo (DER) and returns the

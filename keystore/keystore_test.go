@@ -1,0 +1,276 @@
+package keystore
+
+import (
+	"bytes"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/ProtonMail/go-crypto/openpgp/packet"
+)
+
+func TestGenerateUnlockRoundTrip(t *testing.T) {
+	s := newTestStore(t)
+	res, err := s.Generate(GenerateRequest{Email: "Alice@Example.org", Name: "Alice", Algo: "p256", Passphrase: testPass})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res) != 2 || res[0].Kind != PGP || res[1].Kind != SMIME {
+		t.Fatalf("results = %+v", res)
+	}
+	for _, r := range res {
+		e, ok := s.Get(r.Fingerprint)
+		if !ok || !e.Secret || !e.Protected || e.Source != Generated || !e.PinnedFor("alice@example.org") {
+			t.Fatalf("entry %+v", e)
+		}
+		if e.Expires == nil || e.Expires.Sub(time.Now()) < 2*365*24*time.Hour {
+			t.Fatalf("expiry %v", e.Expires)
+		}
+	}
+	e, err := s.UnlockPGP(res[0].Fingerprint, testPass)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.PrivateKey == nil || e.PrivateKey.Encrypted {
+		t.Fatal("primary key not unlocked")
+	}
+	key, cert, err := s.UnlockSMIME(res[1].Fingerprint, testPass)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !keyMatchesCert(key, cert) || !slices.Contains(cert.EmailAddresses, "alice@example.org") {
+		t.Fatal("S/MIME key does not match its certificate")
+	}
+	if _, err := s.UnlockPGP(res[0].Fingerprint, []byte("wrong")); !errors.Is(err, ErrWrongPassphrase) {
+		t.Fatalf("wrong passphrase: %v", err)
+	}
+	// A reopened store sees the same keys.
+	s2, err := Open(s.Dir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.EqualFunc(s.Entries(), s2.Entries(), func(a, b Entry) bool { return a.Fingerprint == b.Fingerprint }) {
+		t.Fatal("reopened store differs")
+	}
+}
+
+func TestGenerateRejectsBadRequests(t *testing.T) {
+	s := newTestStore(t)
+	for _, req := range []GenerateRequest{
+		{Email: "not an address", Passphrase: testPass},
+		{Email: "a@example.org", Algo: "dsa1024", Passphrase: testPass},
+		{Email: "a@example.org", Algo: "ed25519", SMIME: true, Passphrase: testPass},
+	} {
+		if _, err := s.Generate(req); err == nil {
+			t.Errorf("Generate(%+v) succeeded", req)
+		}
+	}
+	if s.Len() != 0 {
+		t.Fatal("store changed")
+	}
+}
+
+func TestImportMergesUserIDsAndSubkeys(t *testing.T) {
+	s := newTestStore(t)
+	now := time.Now()
+	e := newEntity(t, "Bob", "bob@example.org", now, 0)
+	first := publicBytes(t, e)
+	res, err := s.Import([]Input{{Name: "bob.pgp", Data: first}}, nil)
+	if err != nil || res[0].Status != StatusNew {
+		t.Fatalf("%+v %v", res, err)
+	}
+	if err := e.AddUserId("Bob", "work", "bob@work.example", &packet.Config{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.AddEncryptionSubkey(&packet.Config{Algorithm: packet.PubKeyAlgoEdDSA}); err != nil {
+		t.Fatal(err)
+	}
+	res, err = s.Import([]Input{{Name: "bob2.pgp", Data: publicBytes(t, e)}}, nil)
+	if err != nil || res[0].Status != StatusMerged {
+		t.Fatalf("%+v %v", res, err)
+	}
+	got, _ := s.Get(res[0].Fingerprint)
+	if !slices.Equal(got.Emails, []string{"bob@example.org", "bob@work.example"}) || !got.PinnedFor("bob@work.example") {
+		t.Fatalf("emails %v pinned %v", got.Emails, got.Pinned)
+	}
+	stored, err := s.PGPKey(got.Fingerprint)
+	if err != nil || len(stored.Subkeys) != 2 {
+		t.Fatalf("subkeys: %v", err)
+	}
+	// Importing the same again changes nothing.
+	before := storeFiles(t, s.Dir())
+	res, err = s.Import([]Input{{Name: "bob2.pgp", Data: publicBytes(t, e)}}, nil)
+	if err != nil || res[0].Status != StatusUnchanged {
+		t.Fatalf("%+v %v", res, err)
+	}
+	sameFiles(t, before, storeFiles(t, s.Dir()))
+}
+
+func TestImportRevocationOfKnownKey(t *testing.T) {
+	s := newTestStore(t)
+	e := newEntity(t, "Dan", "dan@example.org", time.Now(), 0)
+	if _, err := s.Import([]Input{{Name: "dan", Data: publicBytes(t, e)}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Revoke(packet.KeyCompromised, "lost", nil); err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.Import([]Input{{Name: "dan-rev", Data: publicBytes(t, e)}}, nil)
+	if err != nil || res[0].Status != StatusMerged {
+		t.Fatalf("%+v %v", res, err)
+	}
+	got, _ := s.Get(res[0].Fingerprint)
+	if !got.Revoked || len(got.Pinned) != 0 {
+		t.Fatalf("revoked key still pinned: %+v", got)
+	}
+	// A revoked key the store did not have is refused.
+	s2 := newTestStore(t)
+	res, err = s2.Import([]Input{{Name: "dan-rev", Data: publicBytes(t, e)}}, nil)
+	if err != nil || res[0].Status != StatusRejected || s2.Len() != 0 {
+		t.Fatalf("%+v %v", res, err)
+	}
+}
+
+func TestImportExpired(t *testing.T) {
+	created := time.Now().Add(-48 * time.Hour)
+	e := newEntity(t, "Eve", "eve@example.org", created, 24*time.Hour)
+	s := newTestStore(t)
+	res, err := s.Import([]Input{{Name: "eve", Data: publicBytes(t, e)}}, nil)
+	if err != nil || res[0].Status != StatusRejected || s.Len() != 0 {
+		t.Fatalf("%+v %v", res, err)
+	}
+	res, err = s.Import([]Input{{Name: "eve", Data: publicBytes(t, e)}}, &ImportOptions{AllowExpired: true})
+	if err != nil || res[0].Status != StatusNew {
+		t.Fatalf("%+v %v", res, err)
+	}
+	got, _ := s.Get(res[0].Fingerprint)
+	if !got.Expired(time.Now()) || len(got.Pinned) != 0 {
+		t.Fatalf("%+v", got)
+	}
+}
+
+func TestS28_ConflictingKeyNotSilentlyPinned(t *testing.T) {
+	s := newTestStore(t)
+	a := newEntity(t, "Fay", "fay@example.org", time.Now(), 0)
+	b := newEntity(t, "Fay Attacker", "fay@example.org", time.Now(), 0)
+	if _, err := s.Import([]Input{{Name: "a", Data: publicBytes(t, a)}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.Import([]Input{{Name: "b", Data: publicBytes(t, b)}}, &ImportOptions{Source: Message, Origin: "<m1@example.org>"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res[0].Conflicts) != 1 || res[0].Conflicts[0].Pinned != pgpFingerprint(a) {
+		t.Fatalf("conflict not reported: %+v", res)
+	}
+	pinned, ok := s.Pinned(PGP, "fay@example.org")
+	if !ok || pinned.Fingerprint != pgpFingerprint(a) {
+		t.Fatalf("pinned = %+v", pinned)
+	}
+	if len(s.Lookup("fay@example.org")) != 2 {
+		t.Fatal("both keys must be kept")
+	}
+	if _, err := s.Resolve("fay@example.org", PGP); err != nil {
+		t.Fatalf("resolve picks the pinned key: %v", err)
+	}
+	res, err = s.Import([]Input{{Name: "b", Data: publicBytes(t, b)}}, &ImportOptions{Pin: true})
+	if err != nil || len(res[0].Conflicts) != 0 {
+		t.Fatalf("%+v %v", res, err)
+	}
+	if p, _ := s.Pinned(PGP, "fay@example.org"); p.Fingerprint != pgpFingerprint(b) {
+		t.Fatal("--pin did not move the pin")
+	}
+}
+
+func TestResolveNamesKeys(t *testing.T) {
+	s := newTestStore(t)
+	e := newEntity(t, "Gus", "gus@example.org", time.Now(), 0)
+	if _, err := s.Import([]Input{{Name: "g", Data: publicBytes(t, e)}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	fpr := pgpFingerprint(e)
+	var short *ShortKeyIDError
+	if _, err := s.Resolve(fpr[24:], ""); !errors.As(err, &short) {
+		t.Fatalf("long key ID accepted: %v", err)
+	}
+	if _, err := s.Resolve(fpr[32:], ""); !errors.As(err, &short) {
+		t.Fatalf("short key ID accepted: %v", err)
+	}
+	spaced := fpr[:4] + " " + fpr[4:20] + "  " + fpr[20:]
+	if got, err := s.Resolve("0x"+spaced, ""); err != nil || got.Fingerprint != fpr {
+		t.Fatalf("spaced fingerprint: %v", err)
+	}
+	var nf *NotFoundError
+	if _, err := s.Resolve("nobody@example.org", ""); !errors.As(err, &nf) {
+		t.Fatalf("unknown address: %v", err)
+	}
+	if _, err := s.Resolve(fpr, SMIME); !errors.As(err, &nf) {
+		t.Fatalf("wrong kind: %v", err)
+	}
+}
+
+func TestExportImportSecretRoundTrip(t *testing.T) {
+	s := newTestStore(t)
+	res, err := s.Generate(GenerateRequest{Email: "hal@example.org", Algo: "p256", Passphrase: testPass})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		fpr, format string
+	}{
+		{res[0].Fingerprint, ExportArmor},
+		{res[0].Fingerprint, ExportBinary},
+		{res[1].Fingerprint, ExportPEM},
+		{res[1].Fingerprint, ExportP12},
+	} {
+		var buf bytes.Buffer
+		if err := s.ExportSecret(&buf, tc.fpr, tc.format, testPass); err != nil {
+			t.Fatalf("%s: %v", tc.format, err)
+		}
+		if bytes.Contains(buf.Bytes(), []byte("PRIVATE KEY-----")) && !bytes.Contains(buf.Bytes(), []byte("ENCRYPTED PRIVATE KEY")) && tc.format == ExportPEM {
+			t.Fatal("PEM export is not encrypted")
+		}
+		s2 := newTestStore(t)
+		if tc.format == ExportP12 {
+			// A PKCS#12 import needs the right password.
+			_, err := s2.Import([]Input{{Name: "x", Data: buf.Bytes()}}, &ImportOptions{Passphrase: passFunc([]byte("nope"))})
+			if !errors.Is(err, ErrWrongPassphrase) {
+				t.Fatalf("p12 wrong password: %v", err)
+			}
+		}
+		got, err := s2.Import([]Input{{Name: "x", Data: buf.Bytes()}}, &ImportOptions{Passphrase: passFunc(testPass)})
+		if err != nil {
+			t.Fatalf("%s re-import: %v", tc.format, err)
+		}
+		if got[0].Fingerprint != tc.fpr || !got[0].Secret {
+			t.Fatalf("%s: %+v", tc.format, got)
+		}
+	}
+}
+
+func TestDeleteAndTrust(t *testing.T) {
+	s := newTestStore(t)
+	res, err := s.Generate(GenerateRequest{Email: "ida@example.org", Algo: "p256", SMIME: true, Passphrase: testPass})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fpr := res[0].Fingerprint
+	var nca *NotCAError
+	if err := s.SetTrustAnchor(fpr, true); !errors.As(err, &nca) {
+		t.Fatalf("leaf made a trust anchor: %v", err)
+	}
+	var sk *SecretKeyError
+	if err := s.Delete(fpr, false); !errors.As(err, &sk) {
+		t.Fatalf("secret deleted without asking: %v", err)
+	}
+	if err := s.Delete(fpr, true); err != nil {
+		t.Fatal(err)
+	}
+	if s.Len() != 0 {
+		t.Fatal("not deleted")
+	}
+	if files := storeFiles(t, s.Dir()); len(files) != 1 { // only index.json
+		t.Fatalf("objects left behind: %v", len(files))
+	}
+}
