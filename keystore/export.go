@@ -315,4 +315,3 @@ func (s *Store) TrustAnchors() ([]*x509.Certificate, error) {
 	}
 	return out, nil
 }
-

@@ -69,22 +69,6 @@ func writeTemp(dir string, data []byte) (string, error) {
 	return name, nil
 }
 
-// replaceFile atomically replaces path with data: temp file, fsync, rename,
-// fsync of the directory (S52). A crash at any point leaves either the old or
-// the new content at path.
-func replaceFile(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	tmp, err := writeTemp(dir, data)
-	if err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return syncDir(dir)
-}
-
 // createFile creates path with data, never overwriting an existing file
 // (S51): the data is written to a temp file and fsynced, then hard-linked to
 // path, which fails if path exists. It reports whether the file was created.

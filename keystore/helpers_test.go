@@ -3,7 +3,6 @@ package keystore
 import (
 	"bytes"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -61,18 +60,6 @@ func secretBytes(t testing.TB, e *openpgp.Entity) []byte {
 		t.Fatal(err)
 	}
 	return buf.Bytes()
-}
-
-// requireTool skips when a real peer is missing, but fails in CI, where a
-// skipped peer would hide a missing install step.
-func requireTool(t testing.TB, name string) {
-	t.Helper()
-	if _, err := exec.LookPath(name); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is required in CI: %v", name, err)
-		}
-		t.Skipf("%s not installed", name)
-	}
 }
 
 // storeFiles returns every file under dir with its content.

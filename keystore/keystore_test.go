@@ -24,7 +24,7 @@ func TestGenerateUnlockRoundTrip(t *testing.T) {
 		if !ok || !e.Secret || !e.Protected || e.Source != Generated || !e.PinnedFor("alice@example.org") {
 			t.Fatalf("entry %+v", e)
 		}
-		if e.Expires == nil || e.Expires.Sub(time.Now()) < 2*365*24*time.Hour {
+		if e.Expires == nil || time.Until(*e.Expires) < 2*365*24*time.Hour {
 			t.Fatalf("expiry %v", e.Expires)
 		}
 	}
