@@ -41,6 +41,10 @@ type ImportOptions struct {
 	// NoPassphrase stores secret keys without a passphrase; unprotected
 	// input then needs none.
 	NoPassphrase bool
+	// Sender, for keys found in a received message (Source Message), is the
+	// address the message came from: keys that do not carry it, and keys
+	// that claim one of the user's own addresses, are ignored (S28).
+	Sender string
 }
 
 // ImportStatus says what an import did with one key.
@@ -328,6 +332,10 @@ func (t *tx) importPGP(it pgpItem, opts *ImportOptions, seal sealFunc) (ImportRe
 		return ImportResult{}, &FormatError{Source: it.src, Reason: err.Error()}
 	}
 	res := ImportResult{Kind: PGP, Fingerprint: ent.Fingerprint, Secret: it.secret != nil}
+	if reason := t.foreign(&ent, opts); reason != "" {
+		res.Status, res.Reason, res.Emails = StatusRejected, reason, ent.Emails
+		return res, nil
+	}
 	if cur := t.find(ent.Fingerprint); cur != nil {
 		return t.mergePGPRecord(cur, it, opts, seal, res)
 	}
@@ -423,6 +431,26 @@ func (t *tx) addSecret(rec *record, plaintext []byte, opts *ImportOptions, seal 
 	return nil
 }
 
+// foreign says why a key found in a message must not be taken, or "": it
+// does not carry the sender's address, or it claims an address the user
+// has a secret key for (S28).
+func (t *tx) foreign(e *Entry, opts *ImportOptions) string {
+	if opts.Source != Message {
+		return ""
+	}
+	if opts.Sender == "" || !e.HasEmail(opts.Sender) {
+		return "it does not belong to the sender of the message"
+	}
+	for _, addr := range e.Emails {
+		for _, i := range t.byEmail[addr] {
+			if t.recs[i].Secret && t.recs[i].Fingerprint != e.Fingerprint {
+				return "it claims your own address " + addr
+			}
+		}
+	}
+	return ""
+}
+
 // unusable says why a new key is refused, or "".
 func unusable(e *Entry, now time.Time, allowExpired bool) string {
 	switch {
@@ -460,6 +488,10 @@ func (t *tx) importCert(it certItem, opts *ImportOptions, seal sealFunc) (Import
 	now := t.s.opts.now()
 	ent := smimeEntry(it.cert)
 	res := ImportResult{Kind: SMIME, Fingerprint: ent.Fingerprint, Emails: ent.Emails, Secret: it.key != nil, Status: StatusUnchanged}
+	if reason := t.foreign(&ent, opts); reason != "" {
+		res.Status, res.Reason = StatusRejected, reason
+		return res, nil
+	}
 	if cur := t.find(ent.Fingerprint); cur != nil {
 		if it.key != nil && cur.SecretObject == "" {
 			if err := t.addSecret(cur, it.key, opts, seal); err != nil {

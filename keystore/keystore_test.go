@@ -157,7 +157,7 @@ func TestS28_ConflictingKeyNotSilentlyPinned(t *testing.T) {
 	if _, err := s.Import([]Input{{Name: "a", Data: publicBytes(t, a)}}, nil); err != nil {
 		t.Fatal(err)
 	}
-	res, err := s.Import([]Input{{Name: "b", Data: publicBytes(t, b)}}, &ImportOptions{Source: Message, Origin: "<m1@example.org>"})
+	res, err := s.Import([]Input{{Name: "b", Data: publicBytes(t, b)}}, &ImportOptions{Source: Message, Origin: "<m1@example.org>", Sender: "fay@example.org"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -272,5 +272,60 @@ func TestDeleteAndTrust(t *testing.T) {
 	}
 	if files := storeFiles(t, s.Dir()); len(files) != 1 { // only index.json
 		t.Fatalf("objects left behind: %v", len(files))
+	}
+}
+
+func TestS28_MessageKeysForOwnOrUnrelatedAddressIgnored(t *testing.T) {
+	s := newTestStore(t)
+	if _, err := s.Generate(GenerateRequest{Email: "me@example.org", PGP: true, Passphrase: testPass}); err != nil {
+		t.Fatal(err)
+	}
+	mine := newEntity(t, "Me Impostor", "me@example.org", time.Now(), 0)
+	other := newEntity(t, "Other", "other@example.org", time.Now(), 0)
+	for _, tc := range []struct {
+		key    []byte
+		sender string
+	}{
+		{publicBytes(t, mine), "me@example.org"},     // claims my own address
+		{publicBytes(t, other), "sender@example.org"}, // not the sender's key
+	} {
+		res, err := s.Import([]Input{{Name: "msg", Data: tc.key}}, &ImportOptions{Source: Message, Sender: tc.sender})
+		if err != nil || res[0].Status != StatusRejected {
+			t.Fatalf("%+v %v", res, err)
+		}
+	}
+	if s.Len() != 1 {
+		t.Fatalf("%d keys, want only my own", s.Len())
+	}
+	// The sender's own key is taken, with its provenance.
+	res, err := s.Import([]Input{{Name: "msg", Data: publicBytes(t, other)}}, &ImportOptions{Source: Message, Sender: "Other@Example.org", Origin: "<id@example.org>"})
+	if err != nil || res[0].Status != StatusNew {
+		t.Fatalf("%+v %v", res, err)
+	}
+	got, _ := s.Get(res[0].Fingerprint)
+	if got.Source != Message || got.Origin != "<id@example.org>" {
+		t.Fatalf("%+v", got)
+	}
+}
+
+func TestSMIMEAProvenanceRecorded(t *testing.T) {
+	s := newTestStore(t)
+	src := newTestStore(t)
+	res, err := src.Generate(GenerateRequest{Email: "dns@example.org", SMIME: true, Algo: "p256", Passphrase: testPass})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cert bytes.Buffer
+	if err := src.Export(&cert, res[0].Fingerprint, ExportDER); err != nil {
+		t.Fatal(err)
+	}
+	owner := "c93f1e400f26708f98cb19d936620da35eec8f72e57f9eec01c1afd6._smimecert.example.org."
+	got, err := s.Import([]Input{{Name: "dns", Data: cert.Bytes()}}, &ImportOptions{Source: SMIMEA, Origin: owner, DNSSEC: "secure", TTL: 3600})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, _ := s.Get(got[0].Fingerprint)
+	if e.Source != SMIMEA || e.DNSSEC != "secure" || e.TTL != 3600 || e.Origin != owner || e.Obtained.IsZero() || e.Secret {
+		t.Fatalf("%+v", e)
 	}
 }
