@@ -286,7 +286,7 @@ func TestS28_MessageKeysForOwnOrUnrelatedAddressIgnored(t *testing.T) {
 		key    []byte
 		sender string
 	}{
-		{publicBytes(t, mine), "me@example.org"},     // claims my own address
+		{publicBytes(t, mine), "me@example.org"},      // claims my own address
 		{publicBytes(t, other), "sender@example.org"}, // not the sender's key
 	} {
 		res, err := s.Import([]Input{{Name: "msg", Data: tc.key}}, &ImportOptions{Source: Message, Sender: tc.sender})
