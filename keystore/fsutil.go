@@ -85,10 +85,8 @@ func createFile(path string, data []byte) (bool, error) {
 		}
 		return false, err
 	}
-	if err := os.Remove(tmp); err != nil {
-		return true, err
-	}
-	return true, syncDir(dir)
+	// The caller fsyncs dir once after a batch of files (see Store.update).
+	return true, os.Remove(tmp)
 }
 
 func syncDir(dir string) error {

@@ -270,7 +270,7 @@ func TestDeleteAndTrust(t *testing.T) {
 	if s.Len() != 0 {
 		t.Fatal("not deleted")
 	}
-	if files := storeFiles(t, s.Dir()); len(files) != 1 { // only index.json
+	if files := storeFiles(t, s.Dir()); len(files) != 1 { // only the index
 		t.Fatalf("objects left behind: %v", len(files))
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"crypto/ecdsa"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -148,7 +147,7 @@ func TestS52_KillMidWrite(t *testing.T) {
 	}
 	ents, _ := os.ReadDir(s.Dir())
 	for _, e := range ents {
-		if e.Name() != "index.json" && e.Name() != "lock" && e.Name() != "objects" {
+		if e.Name() != "index" && e.Name() != "lock" && e.Name() != "objects" {
 			t.Errorf("left behind: %s", e.Name())
 		}
 	}
@@ -334,22 +333,21 @@ func TestS54_TamperedPublicParameters(t *testing.T) {
 	}
 	fa, fb := a[0].Fingerprint, b[0].Fingerprint
 	editIndex := func(edit func(ra, rb *record)) *Store {
-		idx, err := s.readIndex()
+		recs, err := s.readIndex()
 		if err != nil {
 			t.Fatal(err)
 		}
 		var ra, rb *record
-		for i := range idx.Entries {
-			switch idx.Entries[i].Fingerprint {
+		for i := range recs {
+			switch recs[i].Fingerprint {
 			case fa:
-				ra = &idx.Entries[i]
+				ra = &recs[i]
 			case fb:
-				rb = &idx.Entries[i]
+				rb = &recs[i]
 			}
 		}
 		edit(ra, rb)
-		data, _ := json.Marshal(idx)
-		if err := os.WriteFile(s.indexPath(), data, 0o600); err != nil {
+		if err := os.WriteFile(s.indexPath(), encodeIndex(recs), 0o600); err != nil {
 			t.Fatal(err)
 		}
 		s2, err := Open(s.Dir(), nil)
@@ -360,7 +358,7 @@ func TestS54_TamperedPublicParameters(t *testing.T) {
 	}
 	orig, _ := s.readIndex()
 	var origA record
-	for _, r := range orig.Entries {
+	for _, r := range orig {
 		if r.Fingerprint == fa {
 			origA = r
 		}
@@ -429,10 +427,24 @@ func TestS55_BadInputLeavesStoreUnchanged(t *testing.T) {
 		sameFiles(t, before, storeFiles(t, s.Dir()))
 	}
 	// A corrupt index is a clean error, and it is not overwritten.
-	os.WriteFile(s.indexPath(), []byte(`{"version":1,"entries":[{"kind":`), 0o600)
-	var ie *IntegrityError
-	if _, err := Open(s.Dir(), nil); !errors.As(err, &ie) {
-		t.Fatalf("corrupt index: %v", err)
+	good, _ := os.ReadFile(s.indexPath())
+	for name, bad := range map[string][]byte{
+		"truncated": good[:len(good)/2],
+		"edited":    bytes.Replace(good, []byte("keep@"), []byte("kept@"), 1),
+		"empty":     nil,
+		"json":      []byte(`{"version":1,"entries":[{"kind":`),
+	} {
+		os.WriteFile(s.indexPath(), bad, 0o600)
+		var ie *IntegrityError
+		if _, err := Open(s.Dir(), nil); !errors.As(err, &ie) {
+			t.Fatalf("%s index: %v", name, err)
+		}
+		if _, err := s.Import([]Input{{Name: "k", Data: publicBytes(t, newEntity(t, "K", "k@example.org", time.Now(), 0))}}, nil); !errors.As(err, &ie) {
+			t.Fatalf("%s index: a write went ahead: %v", name, err)
+		}
+		if got, _ := os.ReadFile(s.indexPath()); !bytes.Equal(got, bad) {
+			t.Fatalf("%s index was overwritten", name)
+		}
 	}
 	// A home others can read is warned about.
 	home := t.TempDir()

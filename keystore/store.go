@@ -1,11 +1,9 @@
 package keystore
 
 import (
-	"bytes"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -75,16 +73,9 @@ func (e *Entry) HasEmail(addr string) bool { return slices.Contains(e.Emails, No
 // record is an Entry as the index stores it, with the names of its objects.
 type record struct {
 	Entry
-	PublicObject string `json:"public_object"`
-	SecretObject string `json:"secret_object,omitempty"`
+	PublicObject string
+	SecretObject string
 }
-
-type indexFile struct {
-	Version int      `json:"version"`
-	Entries []record `json:"entries"`
-}
-
-const indexVersion = 1
 
 // Options configure a Store. A nil *Options means the defaults.
 type Options struct {
@@ -121,7 +112,7 @@ func (o *Options) kdf() KDFParams {
 	return DefaultKDF
 }
 
-// Store is a directory of keys: an index (index.json) naming
+// Store is a directory of keys: an index (see index.go) naming
 // content-addressed objects (objects/<sha256>), changed only under an
 // exclusive file lock by writing new objects first and then replacing the
 // index atomically. Readers see either the old or the new index, never a
@@ -133,8 +124,8 @@ type Store struct {
 	dir     string
 	opts    *Options
 	recs    []record
-	byFpr   map[string]int
-	byEmail map[string][]int
+	byFpr   map[string]int   // built on first use
+	byEmail map[string][]int // built on first use
 }
 
 // Open opens (creating if needed) the store in dir.
@@ -145,59 +136,63 @@ func Open(dir string, opts *Options) (*Store, error) {
 			return nil, fmt.Errorf("keystore: %w", err)
 		}
 	}
-	unlock, err := lockFile(s.lockPath(), lockShared)
+	// The index is replaced by rename, so it is read without the lock:
+	// readers never wait for a writer.
+	recs, err := s.readIndex()
 	if err != nil {
 		return nil, err
 	}
-	defer unlock()
-	idx, err := s.readIndex()
-	if err != nil {
-		return nil, err
-	}
-	s.setRecords(idx.Entries)
+	s.setRecords(recs)
 	return s, nil
 }
 
 // Dir is the directory the store lives in.
 func (s *Store) Dir() string { return s.dir }
 
-func (s *Store) indexPath() string { return filepath.Join(s.dir, "index.json") }
+func (s *Store) indexPath() string { return filepath.Join(s.dir, "index") }
 func (s *Store) lockPath() string  { return filepath.Join(s.dir, "lock") }
 func (s *Store) objectDir() string { return filepath.Join(s.dir, "objects") }
 
-func (s *Store) readIndex() (*indexFile, error) {
+func (s *Store) readIndex() ([]record, error) {
 	data, err := os.ReadFile(s.indexPath())
 	if errors.Is(err, fs.ErrNotExist) {
-		return &indexFile{Version: indexVersion}, nil
+		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("keystore: %w", err)
 	}
-	var idx indexFile
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&idx); err != nil {
+	recs, err := decodeIndex(data)
+	if err != nil {
 		return nil, &IntegrityError{Reason: fmt.Sprintf("%s is corrupt: %v", s.indexPath(), err)}
 	}
-	if idx.Version != indexVersion {
-		return nil, &IntegrityError{Reason: fmt.Sprintf("%s has unknown version %d", s.indexPath(), idx.Version)}
+	return recs, nil
+}
+
+func compareRecords(a, b record) int {
+	if c := strings.Compare(string(a.Kind), string(b.Kind)); c != 0 {
+		return c
 	}
-	return &idx, nil
+	return strings.Compare(a.Fingerprint, b.Fingerprint)
 }
 
 func (s *Store) setRecords(recs []record) {
-	slices.SortFunc(recs, func(a, b record) int {
-		if c := strings.Compare(string(a.Kind), string(b.Kind)); c != 0 {
-			return c
-		}
-		return strings.Compare(a.Fingerprint, b.Fingerprint)
-	})
+	if !slices.IsSortedFunc(recs, compareRecords) {
+		slices.SortFunc(recs, compareRecords)
+	}
 	s.recs = recs
-	s.byFpr = make(map[string]int, len(recs))
-	s.byEmail = make(map[string][]int, len(recs))
-	for i := range recs {
-		s.byFpr[recs[i].Fingerprint] = i
-		for _, e := range recs[i].Emails {
+	s.byFpr, s.byEmail = nil, nil
+}
+
+// maps builds the lookup maps on first use: listing needs none of them.
+func (s *Store) maps() {
+	if s.byFpr != nil {
+		return
+	}
+	s.byFpr = make(map[string]int, len(s.recs))
+	s.byEmail = make(map[string][]int, len(s.recs))
+	for i := range s.recs {
+		s.byFpr[s.recs[i].Fingerprint] = i
+		for _, e := range s.recs[i].Emails {
 			s.byEmail[e] = append(s.byEmail[e], i)
 		}
 	}
@@ -218,6 +213,7 @@ func (s *Store) Len() int { return len(s.recs) }
 // Lookup returns the entries that carry addr, pinned ones first.
 func (s *Store) Lookup(addr string) []Entry {
 	addr = NormalizeEmail(addr)
+	s.maps()
 	idx := s.byEmail[addr]
 	out := make([]Entry, 0, len(idx))
 	for _, i := range idx {
@@ -239,6 +235,7 @@ func (s *Store) Lookup(addr string) []Entry {
 // Pinned returns the key of kind pinned for addr.
 func (s *Store) Pinned(kind Kind, addr string) (Entry, bool) {
 	addr = NormalizeEmail(addr)
+	s.maps()
 	for _, i := range s.byEmail[addr] {
 		if s.recs[i].Kind == kind && s.recs[i].PinnedFor(addr) {
 			return s.recs[i].Entry, true
@@ -253,6 +250,7 @@ func (s *Store) Get(fingerprint string) (Entry, bool) {
 	if err != nil {
 		return Entry{}, false
 	}
+	s.maps()
 	i, ok := s.byFpr[fpr]
 	if !ok {
 		return Entry{}, false
@@ -296,6 +294,7 @@ func (s *Store) Resolve(query string, kind Kind) (Entry, error) {
 	if err != nil {
 		return Entry{}, err
 	}
+	s.maps()
 	i, ok := s.byFpr[fpr]
 	if !ok || (kind != "" && s.recs[i].Kind != kind) {
 		return Entry{}, &NotFoundError{Query: query}
@@ -349,15 +348,12 @@ func (s *Store) readObject(name string) ([]byte, error) {
 	return data, nil
 }
 
-// loadObjects returns the public and (if any) secret objects of a record
-// under a shared lock, so that a concurrent writer's cleanup cannot remove
-// them mid-read.
+// loadObjects returns the public and (if any) secret objects of a record.
+// It takes no lock: objects are immutable and checked against their names;
+// one removed meanwhile by another process (its key deleted or replaced)
+// is reported as missing.
 func (s *Store) loadObjects(fpr string) (rec record, public, secret []byte, err error) {
-	unlock, err := lockFile(s.lockPath(), lockShared)
-	if err != nil {
-		return rec, nil, nil, err
-	}
-	defer unlock()
+	s.maps()
 	i, ok := s.byFpr[fpr]
 	if !ok {
 		return rec, nil, nil, &NotFoundError{Query: fpr}

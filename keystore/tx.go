@@ -1,10 +1,8 @@
 package keystore
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
@@ -46,22 +44,28 @@ func (s *Store) update(fn func(*tx) error) error {
 		return err
 	}
 	defer unlock()
-	idx, err := s.readIndex()
+	current, err := s.readIndex()
 	if err != nil {
 		return err
 	}
-	t := &tx{s: s, recs: slices.Clone(idx.Entries)}
+	t := &tx{s: s, recs: slices.Clone(current)}
 	t.reindex()
 	if err := fn(t); err != nil {
-		s.collectGarbage(idx.Entries)
+		s.collectGarbage(current)
 		return err
 	}
 	if !t.changed {
-		s.setRecords(idx.Entries)
+		s.setRecords(current)
 		return nil
 	}
+	// New objects were fsynced one by one; one fsync of their directory
+	// makes their names durable before the index that refers to them.
+	if err := syncDir(s.objectDir()); err != nil {
+		return err
+	}
+	slices.SortFunc(t.recs, compareRecords)
 	if err := s.writeIndex(t.recs); err != nil {
-		s.collectGarbage(idx.Entries)
+		s.collectGarbage(current)
 		return err
 	}
 	s.collectGarbage(t.recs)
@@ -70,21 +74,7 @@ func (s *Store) update(fn func(*tx) error) error {
 }
 
 func (s *Store) writeIndex(recs []record) error {
-	var buf bytes.Buffer
-	buf.WriteString("{\"version\":1,\"entries\":[")
-	for i := range recs {
-		if i > 0 {
-			buf.WriteByte(',')
-		}
-		buf.WriteString("\n")
-		line, err := json.Marshal(&recs[i])
-		if err != nil {
-			return err
-		}
-		buf.Write(line)
-	}
-	buf.WriteString("\n]}\n")
-	tmp, err := writeTemp(s.dir, buf.Bytes())
+	tmp, err := writeTemp(s.dir, encodeIndex(recs))
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -8,7 +9,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -175,10 +175,7 @@ with kind, fingerprint, emails, secret, source, expires and more.`,
 				entries = kept
 			}
 			if c.json {
-				if entries == nil {
-					entries = []keystore.Entry{}
-				}
-				return writeJSON(c.stdout, entries)
+				return writeEntriesJSON(c.stdout, entries)
 			}
 			return writeKeyTable(c.stdout, entries, time.Now())
 		},
@@ -187,43 +184,75 @@ with kind, fingerprint, emails, secret, source, expires and more.`,
 	return cmd
 }
 
-func writeKeyTable(w io.Writer, entries []keystore.Entry, now time.Time) error {
-	var buf bytes.Buffer
-	tw := tabwriter.NewWriter(&buf, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "KIND\tSECRET\tFINGERPRINT\tALGO\tEXPIRES\tSOURCE\tEMAILS")
-	for _, e := range entries {
-		secret := "-"
-		if e.Secret {
-			secret = "sec"
+// writeEntriesJSON writes a JSON array, one key per line.
+func writeEntriesJSON(w io.Writer, entries []keystore.Entry) error {
+	buf := make([]byte, 0, 64<<10)
+	bw := bufio.NewWriterSize(w, 64<<10)
+	bw.WriteString("[")
+	for i := range entries {
+		if i > 0 {
+			bw.WriteByte(',')
 		}
-		exp := "never"
+		bw.WriteString("\n  ")
+		buf = entries[i].AppendJSON(buf[:0])
+		bw.Write(buf)
+	}
+	bw.WriteString("\n]\n")
+	return bw.Flush()
+}
+
+func writeKeyTable(w io.Writer, entries []keystore.Entry, now time.Time) error {
+	// Columns padded by hand: text/tabwriter is slow on 10,000 rows.
+	type row struct{ kind, secret, fpr, algo, exp, src, emails string }
+	rows := make([]row, 0, len(entries)+1)
+	rows = append(rows, row{"KIND", "SECRET", "FINGERPRINT", "ALGO", "EXPIRES", "SOURCE", "EMAILS"})
+	var width [6]int
+	for _, e := range entries {
+		r := row{kind: string(e.Kind), secret: "-", fpr: e.Fingerprint, algo: e.Algorithm, exp: "never", src: string(e.Source)}
+		if e.Secret {
+			r.secret = "sec"
+		}
 		if e.Expires != nil {
-			exp = e.Expires.Format(time.DateOnly)
+			r.exp = e.Expires.Format(time.DateOnly)
 		}
 		switch {
 		case e.Revoked:
-			exp = "revoked"
+			r.exp = "revoked"
 		case e.Expired(now):
-			exp += "(expired)"
+			r.exp += "(expired)"
 		}
-		src := string(e.Source)
 		if e.TrustAnchor {
-			src += ",anchor"
+			r.src += ",anchor"
 		}
-		emails := make([]string, len(e.Emails))
+		var emails strings.Builder
 		for i, a := range e.Emails {
-			emails[i] = safe(a)
+			if i > 0 {
+				emails.WriteByte(' ')
+			}
+			emails.WriteString(safe(a))
 			if e.PinnedFor(a) {
-				emails[i] += "*"
+				emails.WriteByte('*')
 			}
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Kind, secret, e.Fingerprint, e.Algorithm, exp, src, strings.Join(emails, " "))
+		r.emails = emails.String()
+		rows = append(rows, r)
 	}
-	if err := tw.Flush(); err != nil {
-		return err
+	for _, r := range rows {
+		for i, f := range []string{r.kind, r.secret, r.fpr, r.algo, r.exp, r.src} {
+			width[i] = max(width[i], len(f))
+		}
 	}
-	_, err := w.Write(buf.Bytes())
-	return err
+	bw := bufio.NewWriterSize(w, 64<<10)
+	pad := strings.Repeat(" ", 80)
+	for _, r := range rows {
+		for i, f := range []string{r.kind, r.secret, r.fpr, r.algo, r.exp, r.src} {
+			bw.WriteString(f)
+			bw.WriteString(pad[:width[i]-len(f)+2])
+		}
+		bw.WriteString(r.emails)
+		bw.WriteByte('\n')
+	}
+	return bw.Flush()
 }
 
 func (c *cli) keysImport() *cobra.Command {

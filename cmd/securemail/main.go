@@ -5,9 +5,14 @@ package main
 
 import (
 	"os"
+	"runtime/debug"
 )
 
 func main() {
+	// A command runs for milliseconds and allocates mostly what it keeps
+	// (the key index): collecting less often makes listing 10,000 keys
+	// markedly faster and costs little memory.
+	debug.SetGCPercent(400)
 	os.Exit(securemailMain())
 }
 
