@@ -92,6 +92,9 @@ func (s *Store) Generate(req GenerateRequest) ([]ImportResult, error) {
 		}
 		certs = append(certs, certItem{src: "keys generate", cert: cert, key: pk8})
 	}
+	for i := range pgps {
+		pgps[i].prepare(now)
+	}
 	var results []ImportResult
 	err = s.update(func(t *tx) error {
 		results = results[:0]

@@ -73,6 +73,24 @@ type pgpItem struct {
 	src    string
 	entity *openpgp.Entity // public part
 	secret []byte          // unencrypted transferable secret key, or nil
+
+	// Worked out before the store is locked (prepare).
+	entry  Entry
+	blob   []byte // serializePGP(entity)
+	object string // its object name
+	err    error  // why the key cannot be described (no valid self-signature)
+}
+
+// prepare does the costly work on an item (verifying self-signatures,
+// serializing) before the store is locked, so readers and other writers
+// wait as little as possible.
+func (it *pgpItem) prepare(now time.Time) {
+	if it.entry, it.err = pgpEntry(it.entity, now); it.err != nil {
+		return
+	}
+	if it.blob, it.err = serializePGP(it.entity); it.err == nil {
+		it.object = objectName(it.blob)
+	}
 }
 
 type certItem struct {
@@ -118,6 +136,10 @@ func (s *Store) Import(inputs []Input, opts *ImportOptions) ([]ImportResult, err
 	}
 	keys = slices.DeleteFunc(keys, func(k keyItem) bool { return k.der == nil })
 
+	now := s.opts.now()
+	for i := range pgps {
+		pgps[i].prepare(now)
+	}
 	var results []ImportResult
 	err := s.update(func(t *tx) error {
 		results = results[:0]
@@ -327,10 +349,10 @@ func (t *tx) provenance(opts *ImportOptions, src string) (Source, string, string
 
 func (t *tx) importPGP(it pgpItem, opts *ImportOptions, seal sealFunc) (ImportResult, error) {
 	now := t.s.opts.now()
-	ent, err := pgpEntry(it.entity, now)
-	if err != nil {
-		return ImportResult{}, &FormatError{Source: it.src, Reason: err.Error()}
+	if it.err != nil {
+		return ImportResult{}, &FormatError{Source: it.src, Reason: it.err.Error()}
 	}
+	ent := it.entry
 	res := ImportResult{Kind: PGP, Fingerprint: ent.Fingerprint, Secret: it.secret != nil}
 	if reason := t.foreign(&ent, opts); reason != "" {
 		res.Status, res.Reason, res.Emails = StatusRejected, reason, ent.Emails
@@ -343,12 +365,9 @@ func (t *tx) importPGP(it pgpItem, opts *ImportOptions, seal sealFunc) (ImportRe
 		res.Status, res.Reason, res.Emails = StatusRejected, reason, ent.Emails
 		return res, nil
 	}
-	blob, err := serializePGP(it.entity)
-	if err != nil {
-		return res, err
-	}
 	rec := record{Entry: ent}
-	if rec.PublicObject, err = t.putObject(blob); err != nil {
+	var err error
+	if rec.PublicObject, err = t.putObject(it.blob); err != nil {
 		return res, err
 	}
 	if it.secret != nil {
@@ -370,6 +389,12 @@ func (t *tx) mergePGPRecord(cur *record, it pgpItem, opts *ImportOptions, seal s
 	if cur.Kind != PGP {
 		return res, &IntegrityError{Fingerprint: fpr, Reason: "fingerprint collides with a certificate in the store"}
 	}
+	res.Status = StatusUnchanged
+	if cur.PublicObject == it.object && (it.secret == nil || cur.SecretObject != "") && !opts.Pin {
+		// The very same key: nothing to merge.
+		res.Emails, res.Secret = cur.Emails, cur.Secret
+		return res, nil
+	}
 	blob, err := t.s.readObject(cur.PublicObject)
 	if err != nil {
 		return res, err
@@ -378,7 +403,6 @@ func (t *tx) mergePGPRecord(cur *record, it pgpItem, opts *ImportOptions, seal s
 	if err != nil {
 		return res, err
 	}
-	res.Status = StatusUnchanged
 	if mergePGP(stored, it.entity) {
 		merged, err := serializePGP(stored)
 		if err != nil {

@@ -116,11 +116,16 @@ func (s *Store) collectGarbage(recs []record) {
 	}
 }
 
+// objectName is the name of an object: the hex SHA-256 of its content.
+func objectName(data []byte) string {
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
+}
+
 // putObject stores data under the hex SHA-256 of its content and returns
 // that name. An object of that name already holds the same bytes.
 func (t *tx) putObject(data []byte) (string, error) {
-	sum := sha256.Sum256(data)
-	name := hex.EncodeToString(sum[:])
+	name := objectName(data)
 	if _, err := createFile(filepath.Join(t.s.objectDir(), name), data); err != nil {
 		return "", err
 	}
