@@ -3,10 +3,12 @@ package keystore
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // tx is one change to the store, made under the exclusive lock on the
@@ -17,6 +19,7 @@ type tx struct {
 	byFpr   map[string]int
 	byEmail map[string][]int
 	changed bool
+	pending map[string][]byte // objects to write at commit, by name
 }
 
 func (t *tx) reindex() {
@@ -58,8 +61,13 @@ func (s *Store) update(fn func(*tx) error) error {
 		s.setRecords(current)
 		return nil
 	}
-	// New objects were fsynced one by one; one fsync of their directory
-	// makes their names durable before the index that refers to them.
+	// New objects are written (each fsynced) in parallel; one fsync of
+	// their directory then makes their names durable before the index
+	// that refers to them is.
+	if err := s.writeObjects(t.pending); err != nil {
+		s.collectGarbage(current)
+		return err
+	}
 	if err := syncDir(s.objectDir()); err != nil {
 		return err
 	}
@@ -122,15 +130,57 @@ func objectName(data []byte) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// putObject stores data under the hex SHA-256 of its content and returns
-// that name. An object of that name already holds the same bytes.
+// putObject schedules data to be stored, at commit, under the hex SHA-256
+// of its content, and returns that name. An existing object of that name
+// already holds the same bytes and is left alone.
 func (t *tx) putObject(data []byte) (string, error) {
 	name := objectName(data)
-	if _, err := createFile(filepath.Join(t.s.objectDir(), name), data); err != nil {
-		return "", err
+	if t.pending == nil {
+		t.pending = map[string][]byte{}
 	}
+	t.pending[name] = data
 	return name, nil
 }
+
+// writeObjects creates the objects, several at a time: each one costs an
+// fsync, and the disk serves several at once.
+func (s *Store) writeObjects(objs map[string][]byte) error {
+	if len(objs) == 0 {
+		return nil
+	}
+	names := make(chan string)
+	errs := make(chan error, objectWriters)
+	var wg sync.WaitGroup
+	for range min(objectWriters, len(objs)) {
+		wg.Go(func() {
+			var first error
+			for name := range names {
+				if first != nil {
+					continue
+				}
+				if _, err := createFile(filepath.Join(s.objectDir(), name), objs[name]); err != nil {
+					first = err
+				}
+			}
+			errs <- first
+		})
+	}
+	for name := range objs {
+		names <- name
+	}
+	close(names)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			return fmt.Errorf("keystore: %w", err)
+		}
+	}
+	return nil
+}
+
+// objectWriters is how many objects are written at once.
+const objectWriters = 16
 
 // find returns the record with fingerprint fpr. The pointer is valid until
 // the next add or remove.
