@@ -126,7 +126,7 @@ func decodeIndex(data []byte) ([]record, error) {
 		}
 		fields[n] = row
 		if n != len(fields)-1 || strings.IndexByte(row, '\t') >= 0 {
-			return nil, fmt.Errorf("record %d has %d fields, want %d", line, n+1, len(fields))
+			return nil, fmt.Errorf("record %d has %d fields, want %d (%s)", line, n+1, len(indexFields), strings.Join(indexFields, " "))
 		}
 		r, err := decodeRecord(&fields)
 		if err != nil {
