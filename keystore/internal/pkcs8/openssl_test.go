@@ -150,6 +150,8 @@ func TestDecryptOpenSSLTopk8(t *testing.T) {
 		{"aes-256-cbc-hmacWithSHA256", []string{"-v2", "aes-256-cbc", "-v2prf", "hmacWithSHA256"}},
 		{"aes-256-cbc-hmacWithSHA384", []string{"-v2", "aes-256-cbc", "-v2prf", "hmacWithSHA384", "-iter", "1000"}},
 		{"aes-128-cbc-hmacWithSHA512", []string{"-v2", "aes-128-cbc", "-v2prf", "hmacWithSHA512", "-iter", "1"}},
+		// OpenSSL 3.0's `req -newkey` default.
+		{"des-ede3-cbc-hmacWithSHA256", []string{"-v2", "des3", "-v2prf", "hmacWithSHA256"}},
 		{"scrypt", []string{"-scrypt"}},
 		{"scrypt-aes-128-cbc", []string{"-scrypt", "-v2", "aes-128-cbc", "-scrypt_N", "1024", "-scrypt_r", "4", "-scrypt_p", "3"}},
 	} {

@@ -8,8 +8,9 @@
 // [Decrypt] accepts PBES2 with either PBKDF2 (RFC 8018, section 5.2; PRF
 // hmacWithSHA1, hmacWithSHA224, hmacWithSHA256, hmacWithSHA384 or
 // hmacWithSHA512) or scrypt (RFC 7914, section 7) as the key derivation
-// function and aes128-CBC, aes192-CBC or aes256-CBC as the encryption scheme.
-// Everything else, including the PBES1 schemes of RFC 8018 section 6.1 and
+// function and aes128-CBC, aes192-CBC or aes256-CBC as the encryption scheme,
+// and, for reading only, des-ede3-cbc (what OpenSSL 3.0's `req -newkey`
+// writes by default). Everything else, including the PBES1 schemes of RFC 8018 section 6.1 and
 // the PKCS#12 PBE schemes, is rejected with an [UnsupportedError].
 //
 // The input of [Decrypt] is treated as hostile: it is parsed as strict DER,
@@ -21,6 +22,7 @@ package pkcs8
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/des"
 	"crypto/pbkdf2"
 	cryptorand "crypto/rand"
 	"crypto/sha1"
@@ -80,6 +82,7 @@ var (
 	oidAES128CBC          = encoding_asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 1, 2}
 	oidAES192CBC          = encoding_asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 1, 22}
 	oidAES256CBC          = encoding_asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 1, 42}
+	oidDESEDE3CBC         = encoding_asn1.ObjectIdentifier{1, 2, 840, 113549, 3, 7}
 	oidPKCS5              = encoding_asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 5}     // PBES1 schemes are .1, .3, .4, .6, .10, .11
 	oidPKCS12PBEAlgorithm = encoding_asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 12, 1} // PKCS#12 appendix C
 
@@ -204,12 +207,13 @@ func Decrypt(encryptedPrivateKeyInfo, passphrase []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	keySize, iv, err := parseEncryptionScheme(encScheme)
+	keySize, iv, newBlock, err := parseEncryptionScheme(encScheme)
 	if err != nil {
 		return nil, err
 	}
+	bs := len(iv)
 	ciphertext := epki.encryptedData
-	if len(ciphertext) == 0 || len(ciphertext)%blockSize != 0 {
+	if len(ciphertext) == 0 || len(ciphertext)%bs != 0 {
 		return nil, errCiphertextLength
 	}
 	deriver, err := parseKDF(kdf, keySize)
@@ -223,14 +227,14 @@ func Decrypt(encryptedPrivateKeyInfo, passphrase []byte) ([]byte, error) {
 		return nil, err
 	}
 	defer clear(key)
-	block, err := aes.NewCipher(key)
+	block, err := newBlock(key)
 	if err != nil {
 		return nil, fmt.Errorf("pkcs8: %w", err)
 	}
 	plaintext := make([]byte, len(ciphertext))
 	cipher.NewCBCDecrypter(block, iv).CryptBlocks(plaintext, ciphertext)
 
-	n, ok := unpad(plaintext)
+	n, ok := unpad(plaintext, bs)
 	if !ok || !isPrivateKeyInfo(plaintext[:n]) {
 		clear(plaintext)
 		return nil, ErrIncorrectPassphrase
@@ -320,11 +324,17 @@ func parsePBES2Params(params cryptobyte.String) (kdf, enc algorithmIdentifier, e
 	return kdf, enc, nil
 }
 
-// parseEncryptionScheme returns the AES key size and the IV of an
-// aesXXX-CBC encryption scheme, whose parameters are
+// parseEncryptionScheme returns the key size, the IV and the block cipher
+// of an aesXXX-CBC or des-ede3-cbc encryption scheme, whose parameters are
 //
 //	AES-IV ::= OCTET STRING (SIZE(16))
-func parseEncryptionScheme(enc algorithmIdentifier) (keySize int, iv []byte, err error) {
+//	DES-EDE3-CBC-Params ::= OCTET STRING (SIZE(8))
+//
+// Triple DES is only read: OpenSSL 3.0's `req -newkey` still writes it by
+// default, and its keys should import; we never write it.
+func parseEncryptionScheme(enc algorithmIdentifier) (keySize int, iv []byte, newBlock func([]byte) (cipher.Block, error), err error) {
+	ivSize := blockSize
+	newBlock = aes.NewCipher
 	switch {
 	case enc.oid.Equal(oidAES128CBC):
 		keySize = 16
@@ -332,14 +342,16 @@ func parseEncryptionScheme(enc algorithmIdentifier) (keySize int, iv []byte, err
 		keySize = 24
 	case enc.oid.Equal(oidAES256CBC):
 		keySize = 32
+	case enc.oid.Equal(oidDESEDE3CBC):
+		keySize, ivSize, newBlock = 24, des.BlockSize, des.NewTripleDESCipher
 	default:
-		return 0, nil, UnsupportedError{What: "encryption scheme " + enc.oid.String()}
+		return 0, nil, nil, UnsupportedError{What: "encryption scheme " + enc.oid.String()}
 	}
 	params := enc.params
-	if !params.ReadASN1Bytes(&iv, asn1.OCTET_STRING) || !params.Empty() || len(iv) != blockSize {
-		return 0, nil, errMalformedCipher
+	if !params.ReadASN1Bytes(&iv, asn1.OCTET_STRING) || !params.Empty() || len(iv) != ivSize {
+		return 0, nil, nil, errMalformedCipher
 	}
-	return keySize, iv, nil
+	return keySize, iv, newBlock, nil
 }
 
 // keyDeriver is a parsed, validated key derivation function.
@@ -510,17 +522,17 @@ func (sp *scryptParams) deriveKey(passphrase []byte, size int) ([]byte, error) {
 // of the block size, in constant time. It returns the length of the data
 // without padding and whether the padding was valid; the time taken does not
 // depend on the padding bytes.
-func unpad(buf []byte) (int, bool) {
-	if len(buf) < blockSize || len(buf)%blockSize != 0 {
+func unpad(buf []byte, bs int) (int, bool) {
+	if len(buf) < bs || len(buf)%bs != 0 {
 		return 0, false
 	}
-	last := buf[len(buf)-blockSize:]
-	padLen := int(last[blockSize-1])
-	good := subtle.ConstantTimeLessOrEq(1, padLen) & subtle.ConstantTimeLessOrEq(padLen, blockSize)
-	for i := 1; i <= blockSize; i++ {
+	last := buf[len(buf)-bs:]
+	padLen := int(last[bs-1])
+	good := subtle.ConstantTimeLessOrEq(1, padLen) & subtle.ConstantTimeLessOrEq(padLen, bs)
+	for i := 1; i <= bs; i++ {
 		// Byte i from the end must equal padLen if it is part of the padding.
 		inPadding := subtle.ConstantTimeLessOrEq(i, padLen)
-		matches := subtle.ConstantTimeByteEq(last[blockSize-i], byte(padLen))
+		matches := subtle.ConstantTimeByteEq(last[bs-i], byte(padLen))
 		good &= subtle.ConstantTimeSelect(inPadding, matches, 1)
 	}
 	n := len(buf) - subtle.ConstantTimeSelect(good, padLen, 0)

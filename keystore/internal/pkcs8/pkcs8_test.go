@@ -108,7 +108,7 @@ func TestEncryptParameters(t *testing.T) {
 	if !encScheme.oid.Equal(oidAES256CBC) {
 		t.Errorf("cipher %v, want aes256-CBC", encScheme.oid)
 	}
-	keySize, iv, err := parseEncryptionScheme(encScheme)
+	keySize, iv, _, err := parseEncryptionScheme(encScheme)
 	if err != nil || keySize != 32 || !bytes.Equal(iv, random[16:]) {
 		t.Errorf("encryption scheme: keySize %d iv %x err %v", keySize, iv, err)
 	}
@@ -285,7 +285,6 @@ func TestDecryptUnsupported(t *testing.T) {
 		"PBMAC1 as encryption":        {encAlg: oid(1, 2, 840, 113549, 1, 5, 14)},
 		"hmacWithSHA512-256":          {prf: oid(1, 2, 840, 113549, 2, 13), prfHash: prfByOID(oidHMACWithSHA512)},
 		"hmacWithMD5":                 {prf: oid(1, 2, 840, 113549, 2, 6), prfHash: prfByOID(oidHMACWithSHA1)},
-		"des-ede3-cbc":                {cipher: oid(1, 2, 840, 113549, 3, 7), keySize: 24},
 		"aes256-GCM":                  {cipher: oid(2, 16, 840, 1, 101, 3, 4, 1, 46)},
 		"aes256-ECB":                  {cipher: oid(2, 16, 840, 1, 101, 3, 4, 1, 41)},
 		"unknown KDF":                 {kdf: oid(1, 2, 840, 113549, 1, 5, 99), rawKDFParams: []byte{0x05, 0x00}},
@@ -397,7 +396,7 @@ func TestUnpad(t *testing.T) {
 			for i := len(buf) - padLen; i < len(buf); i++ {
 				buf[i] = byte(padLen)
 			}
-			n, ok := unpad(buf)
+			n, ok := unpad(buf, blockSize)
 			if !ok || n != len(buf)-padLen {
 				t.Errorf("padLen %d: unpad = %d, %v", padLen, n, ok)
 			}
@@ -405,7 +404,7 @@ func TestUnpad(t *testing.T) {
 			for i := len(buf) - padLen; i < len(buf)-1; i++ {
 				c := bytes.Clone(buf)
 				c[i] ^= 0x40
-				if _, ok := unpad(c); ok {
+				if _, ok := unpad(c, blockSize); ok {
 					t.Errorf("padLen %d: corrupted byte %d accepted", padLen, i)
 				}
 			}
@@ -416,12 +415,12 @@ func TestUnpad(t *testing.T) {
 			continue
 		}
 		buf := bytes.Repeat([]byte{byte(v)}, 32)
-		if _, ok := unpad(buf); ok {
+		if _, ok := unpad(buf, blockSize); ok {
 			t.Errorf("padding byte 0x%02x accepted", v)
 		}
 	}
 	for _, l := range []int{0, 1, 15, 17} {
-		if _, ok := unpad(bytes.Repeat([]byte{1}, l)); ok {
+		if _, ok := unpad(bytes.Repeat([]byte{1}, l), blockSize); ok {
 			t.Errorf("length %d accepted", l)
 		}
 	}
