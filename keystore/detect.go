@@ -17,13 +17,14 @@ type Format string
 
 // The formats Detect recognises.
 const (
-	FormatPGP         Format = "openpgp"         // OpenPGP keyring (after armor is removed)
-	FormatCertificate Format = "x509"            // DER X.509 certificate
-	FormatPKCS8       Format = "pkcs8"           // DER PrivateKeyInfo
-	FormatPKCS8Enc    Format = "pkcs8-encrypted" // DER EncryptedPrivateKeyInfo
-	FormatPKCS1       Format = "pkcs1"           // DER RSAPrivateKey ("RSA PRIVATE KEY")
-	FormatSEC1        Format = "sec1"            // DER ECPrivateKey ("EC PRIVATE KEY")
-	FormatPKCS12      Format = "pkcs12"          // DER PFX
+	FormatPGP          Format = "openpgp"           // OpenPGP keyring (after armor is removed)
+	FormatPGPSignature Format = "openpgp-signature" // OpenPGP key revocation certificate (signatures alone)
+	FormatCertificate  Format = "x509"              // DER X.509 certificate
+	FormatPKCS8        Format = "pkcs8"             // DER PrivateKeyInfo
+	FormatPKCS8Enc     Format = "pkcs8-encrypted"   // DER EncryptedPrivateKeyInfo
+	FormatPKCS1        Format = "pkcs1"             // DER RSAPrivateKey ("RSA PRIVATE KEY")
+	FormatSEC1         Format = "sec1"              // DER ECPrivateKey ("EC PRIVATE KEY")
+	FormatPKCS12       Format = "pkcs12"            // DER PFX
 )
 
 // Block is one recognised object in an input, with its armor or PEM
@@ -69,16 +70,20 @@ func Detect(data []byte) ([]Block, error) {
 // isPGPKeyPacket reports whether data starts with an OpenPGP public- or
 // secret-key packet header (RFC 9580 §4.2), old or new format.
 func isPGPKeyPacket(data []byte) bool {
-	if len(data) < 2 || data[0]&0x80 == 0 {
-		return false
-	}
-	var tag byte
-	if data[0]&0x40 != 0 {
-		tag = data[0] & 0x3f
-	} else {
-		tag = (data[0] >> 2) & 0x0f
-	}
+	tag := pgpPacketTag(data)
 	return tag == 5 || tag == 6 // secret key, public key
+}
+
+// pgpPacketTag returns the tag of the OpenPGP packet data starts with, or
+// -1 when data does not start with a packet header.
+func pgpPacketTag(data []byte) int {
+	if len(data) < 2 || data[0]&0x80 == 0 {
+		return -1
+	}
+	if data[0]&0x40 != 0 {
+		return int(data[0] & 0x3f)
+	}
+	return int(data[0]>>2) & 0x0f
 }
 
 // detectArmor decodes every "-----BEGIN PGP ... KEY BLOCK-----" section.
@@ -113,10 +118,15 @@ func detectArmor(data []byte) ([]Block, error) {
 		if _, err := body.ReadFrom(blk.Body); err != nil {
 			return nil, fmt.Errorf("armored block %d: %v", len(out)+1, err)
 		}
-		if !isPGPKeyPacket(body.Bytes()) {
+		switch {
+		case isPGPKeyPacket(body.Bytes()):
+			out = append(out, Block{FormatPGP, body.Bytes()})
+		case pgpPacketTag(body.Bytes()) == 2 && blk.Type == "PGP PUBLIC KEY BLOCK":
+			// gpg's revocation certificates (openpgp-revocs.d/*.rev).
+			out = append(out, Block{FormatPGPSignature, body.Bytes()})
+		default:
 			return nil, fmt.Errorf("armored block %d does not start with a key packet", len(out)+1)
 		}
-		out = append(out, Block{FormatPGP, body.Bytes()})
 	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("no OpenPGP key block found")

@@ -17,8 +17,8 @@ const (
 	dirMode  = 0o700
 )
 
-// ensureDir creates dir (and parents) with mode 0700 and tightens the mode of
-// dir itself if it already exists with looser permissions that we created.
+// ensureDir creates dir (and parents) with mode 0700. An existing directory
+// is left as it is; HomeWarning tells the user when it is too open.
 func ensureDir(dir string) error {
 	if err := os.MkdirAll(dir, dirMode); err != nil {
 		return err

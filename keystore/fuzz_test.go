@@ -64,7 +64,7 @@ func FuzzDetect(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		_, _, _, _ = parseInput(Input{Name: "fuzz", Data: data}, passFunc(testPass))
+		_, _ = parseInput(Input{Name: "fuzz", Data: data}, passFunc(testPass))
 		blocks, err := Detect(data)
 		if err != nil {
 			return

@@ -33,23 +33,32 @@ type GenerateRequest struct {
 	Pin bool
 }
 
-// Generate makes the requested keys and stores them as identities.
-func (s *Store) Generate(req GenerateRequest) ([]ImportResult, error) {
+// Validate checks a request before anything costly (asking for a
+// passphrase, making keys) is done.
+func (req *GenerateRequest) Validate() error {
 	a, err := mail.ParseAddress(req.Email)
-	if err != nil || a.Address != req.Email && a.Address != NormalizeEmail(req.Email) {
-		return nil, &FormatError{Reason: fmt.Sprintf("%q is not an email address", req.Email)}
+	if err != nil || a.Address != req.Email || !plausibleAddress(a.Address) {
+		return &FormatError{Reason: fmt.Sprintf("%q is not an email address", req.Email)}
 	}
-	addr := NormalizeEmail(a.Address)
-	if !req.PGP && !req.SMIME {
-		req.PGP, req.SMIME = true, true
-	}
-	if req.Algo == "ed25519" && req.SMIME {
-		return nil, &FormatError{Reason: "ed25519 is offered for OpenPGP keys only (S/MIME: rsa3072, rsa4096 or p256)"}
+	if req.Algo == "ed25519" && (req.SMIME || !req.PGP) {
+		return &FormatError{Reason: "ed25519 is offered for OpenPGP keys only (S/MIME: rsa3072, rsa4096 or p256): add --pgp"}
 	}
 	switch req.Algo {
 	case "", "ed25519", "rsa3072", "rsa4096", "p256":
 	default:
-		return nil, &FormatError{Reason: fmt.Sprintf("unknown algorithm %q (ed25519, rsa3072, rsa4096 or p256)", req.Algo)}
+		return &FormatError{Reason: fmt.Sprintf("unknown algorithm %q (ed25519, rsa3072, rsa4096 or p256)", req.Algo)}
+	}
+	return nil
+}
+
+// Generate makes the requested keys and stores them as identities.
+func (s *Store) Generate(req GenerateRequest) ([]ImportResult, error) {
+	if err := req.Validate(); err != nil {
+		return nil, err
+	}
+	addr := NormalizeEmail(req.Email)
+	if !req.PGP && !req.SMIME {
+		req.PGP, req.SMIME = true, true
 	}
 	lifetime := req.Lifetime
 	if lifetime == 0 {
@@ -92,29 +101,7 @@ func (s *Store) Generate(req GenerateRequest) ([]ImportResult, error) {
 		}
 		certs = append(certs, certItem{src: "keys generate", cert: cert, key: pk8})
 	}
-	for i := range pgps {
-		pgps[i].prepare(now)
-	}
-	var results []ImportResult
-	err = s.update(func(t *tx) error {
-		results = results[:0]
-		for _, it := range pgps {
-			r, err := t.importPGP(it, opts, sealWith)
-			if err != nil {
-				return err
-			}
-			results = append(results, r)
-		}
-		for _, it := range certs {
-			r, err := t.importCert(it, opts, sealWith)
-			if err != nil {
-				return err
-			}
-			results = append(results, r)
-		}
-		return nil
-	})
-	return results, err
+	return s.commit(parsed{pgps: pgps, certs: certs}, opts, sealWith)
 }
 
 // newPGPKey makes a v4 OpenPGP key GnuPG 2.2 can use: an Ed25519 (EdDSA

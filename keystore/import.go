@@ -3,11 +3,14 @@ package keystore
 import (
 	"crypto"
 	"crypto/x509"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
+	"github.com/ProtonMail/go-crypto/openpgp/packet"
 	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
 	"software.sslmate.com/src/go-pkcs12"
 
@@ -56,6 +59,7 @@ const (
 	StatusMerged    ImportStatus = "merged"    // new user IDs, subkeys, signatures or the secret part were added
 	StatusUnchanged ImportStatus = "unchanged" // the store had all of it already
 	StatusRejected  ImportStatus = "rejected"  // refused: revoked, or expired without AllowExpired
+	StatusPinned    ImportStatus = "pinned"    // already in the store, and now pinned for its addresses (Pin)
 )
 
 // ImportResult reports on one key.
@@ -115,16 +119,18 @@ func (s *Store) Import(inputs []Input, opts *ImportOptions) ([]ImportResult, err
 		opts = &ImportOptions{}
 	}
 	pass := onceFunc(opts.Passphrase)
-	var pgps []pgpItem
-	var certs []certItem
-	var keys []keyItem
+	var all parsed
 	for _, in := range inputs {
-		p, c, k, err := parseInput(in, pass)
+		p, err := parseInput(in, pass)
 		if err != nil {
 			return nil, err
 		}
-		pgps, certs, keys = append(pgps, p...), append(certs, c...), append(keys, k...)
+		all.pgps = append(all.pgps, p.pgps...)
+		all.certs = append(all.certs, p.certs...)
+		all.keys = append(all.keys, p.keys...)
+		all.revs = append(all.revs, p.revs...)
 	}
+	certs, keys := all.certs, all.keys
 	// Pair loose private keys with certificates from the same import.
 	for j := range keys {
 		i := slices.IndexFunc(certs, func(c certItem) bool { return keyMatchesCert(keys[j].key, c.cert) })
@@ -136,33 +142,45 @@ func (s *Store) Import(inputs []Input, opts *ImportOptions) ([]ImportResult, err
 	}
 	keys = slices.DeleteFunc(keys, func(k keyItem) bool { return k.der == nil })
 
+	seal := func(plaintext []byte, fpr string) ([]byte, error) {
+		if opts.NoPassphrase {
+			return seal(s.opts.rand(), s.opts.kdf(), nil, plaintext, fpr)
+		}
+		pw, err := pass()
+		if err != nil {
+			return nil, err
+		}
+		return seal(s.opts.rand(), s.opts.kdf(), pw, plaintext, fpr)
+	}
+	return s.commit(parsed{pgps: all.pgps, certs: certs, keys: keys, revs: all.revs}, opts, seal)
+}
+
+// commit adds parsed keys to the store in one transaction. Private keys
+// that came without their certificate must match a stored one.
+func (s *Store) commit(in parsed, opts *ImportOptions, seal sealFunc) ([]ImportResult, error) {
 	now := s.opts.now()
-	for i := range pgps {
-		pgps[i].prepare(now)
+	for i := range in.pgps {
+		in.pgps[i].prepare(now)
 	}
 	var results []ImportResult
 	err := s.update(func(t *tx) error {
 		results = results[:0]
-		seal := func(plaintext []byte, fpr string) ([]byte, error) {
-			if opts.NoPassphrase {
-				return seal(s.opts.rand(), s.opts.kdf(), nil, plaintext, fpr)
-			}
-			pw, err := pass()
-			if err != nil {
-				return nil, err
-			}
-			return seal(s.opts.rand(), s.opts.kdf(), pw, plaintext, fpr)
-		}
-		for _, it := range pgps {
+		for _, it := range in.pgps {
 			r, err := t.importPGP(it, opts, seal)
 			if err != nil {
 				return err
 			}
 			results = append(results, r)
 		}
-		// A private key without its certificate in this import must match
-		// one already stored.
-		for _, k := range keys {
+		for _, rev := range in.revs {
+			r, err := t.importRevocation(rev)
+			if err != nil {
+				return err
+			}
+			results = append(results, r)
+		}
+		all := slices.Clone(in.certs)
+		for _, k := range in.keys {
 			cert, err := t.findCertFor(k.key)
 			if err != nil {
 				return err
@@ -170,9 +188,9 @@ func (s *Store) Import(inputs []Input, opts *ImportOptions) ([]ImportResult, err
 			if cert == nil {
 				return &FormatError{Source: k.src, Reason: "private key has no matching certificate: import the certificate with it"}
 			}
-			certs = append(certs, certItem{src: k.src, cert: cert, key: k.der})
+			all = append(all, certItem{src: k.src, cert: cert, key: k.der})
 		}
-		for _, it := range certs {
+		for _, it := range all {
 			r, err := t.importCert(it, opts, seal)
 			if err != nil {
 				return err
@@ -208,14 +226,28 @@ func onceFunc(f func() ([]byte, error)) func() ([]byte, error) {
 	}
 }
 
-func parseInput(in Input, pass func() ([]byte, error)) ([]pgpItem, []certItem, []keyItem, error) {
+// parsed is what the inputs of one import hold.
+type parsed struct {
+	pgps  []pgpItem
+	certs []certItem
+	keys  []keyItem // private keys without their certificate
+	revs  []revItem // stand-alone key revocation certificates
+}
+
+type revItem struct {
+	src string
+	sig *packet.Signature
+}
+
+func parseInput(in Input, pass func() ([]byte, error)) (parsed, error) {
 	blocks, err := Detect(in.Data)
 	if err != nil {
-		return nil, nil, nil, &FormatError{Source: in.Name, Reason: err.Error()}
+		return parsed{}, &FormatError{Source: in.Name, Reason: err.Error()}
 	}
 	var pgps []pgpItem
 	var certs []certItem
 	var keys []keyItem
+	var revs []revItem
 	bad := func(format string, args ...any) error {
 		return &FormatError{Source: in.Name, Reason: fmt.Sprintf(format, args...)}
 	}
@@ -235,78 +267,86 @@ func parseInput(in Input, pass func() ([]byte, error)) ([]pgpItem, []certItem, [
 		case FormatPGP:
 			es, err := readPGP(b.Data)
 			if err != nil {
-				return nil, nil, nil, bad("%v", err)
+				return parsed{}, bad("%v", err)
 			}
 			for _, e := range es {
 				it := pgpItem{src: in.Name, entity: publicOnly(verifiedPGP(e))}
 				if hasSecret(e) {
 					if it.secret, err = pgpSecretPlaintext(e, pass); err != nil {
-						return nil, nil, nil, wrapSource(in.Name, err)
+						return parsed{}, wrapSource(in.Name, err)
 					}
 				}
 				pgps = append(pgps, it)
 			}
+		case FormatPGPSignature:
+			sigs, err := readRevocations(b.Data)
+			if err != nil {
+				return parsed{}, bad("%v", err)
+			}
+			for _, sig := range sigs {
+				revs = append(revs, revItem{src: in.Name, sig: sig})
+			}
 		case FormatCertificate:
 			c, err := x509.ParseCertificate(b.Data)
 			if err != nil {
-				return nil, nil, nil, bad("certificate: %v", err)
+				return parsed{}, bad("certificate: %v", err)
 			}
 			certs = append(certs, certItem{src: in.Name, cert: c})
 		case FormatPKCS8:
 			k, err := x509.ParsePKCS8PrivateKey(b.Data)
 			if err != nil {
-				return nil, nil, nil, bad("PKCS#8 private key: %v", err)
+				return parsed{}, bad("PKCS#8 private key: %v", err)
 			}
 			if err := addKey(k); err != nil {
-				return nil, nil, nil, err
+				return parsed{}, err
 			}
 		case FormatPKCS8Enc:
 			pw, err := pass()
 			if err != nil {
-				return nil, nil, nil, err
+				return parsed{}, err
 			}
 			der, err := pkcs8.Decrypt(b.Data, pw)
 			if errors.Is(err, pkcs8.ErrIncorrectPassphrase) {
-				return nil, nil, nil, wrapSource(in.Name, ErrWrongPassphrase)
+				return parsed{}, wrapSource(in.Name, ErrWrongPassphrase)
 			} else if err != nil {
-				return nil, nil, nil, bad("encrypted PKCS#8 private key: %v", err)
+				return parsed{}, bad("encrypted PKCS#8 private key: %v", err)
 			}
 			k, err := x509.ParsePKCS8PrivateKey(der)
 			if err != nil {
-				return nil, nil, nil, bad("PKCS#8 private key: %v", err)
+				return parsed{}, bad("PKCS#8 private key: %v", err)
 			}
 			if err := addKey(k); err != nil {
-				return nil, nil, nil, err
+				return parsed{}, err
 			}
 		case FormatPKCS1:
 			k, err := x509.ParsePKCS1PrivateKey(b.Data)
 			if err != nil {
-				return nil, nil, nil, bad("RSA private key: %v", err)
+				return parsed{}, bad("RSA private key: %v", err)
 			}
 			if err := addKey(k); err != nil {
-				return nil, nil, nil, err
+				return parsed{}, err
 			}
 		case FormatSEC1:
 			k, err := x509.ParseECPrivateKey(b.Data)
 			if err != nil {
-				return nil, nil, nil, bad("EC private key: %v", err)
+				return parsed{}, bad("EC private key: %v", err)
 			}
 			if err := addKey(k); err != nil {
-				return nil, nil, nil, err
+				return parsed{}, err
 			}
 		case FormatPKCS12:
 			pw, err := pass()
 			if err != nil {
-				return nil, nil, nil, err
+				return parsed{}, err
 			}
 			k, c, cas, err := pkcs12.DecodeChain(b.Data, string(pw))
 			if errors.Is(err, pkcs12.ErrIncorrectPassword) {
-				return nil, nil, nil, wrapSource(in.Name, ErrWrongPassphrase)
+				return parsed{}, wrapSource(in.Name, ErrWrongPassphrase)
 			} else if err != nil {
-				return nil, nil, nil, bad("PKCS#12: %v", err)
+				return parsed{}, bad("PKCS#12: %v", err)
 			}
 			if err := addKey(k); err != nil {
-				return nil, nil, nil, err
+				return parsed{}, err
 			}
 			certs = append(certs, certItem{src: in.Name, cert: c})
 			for _, ca := range cas {
@@ -314,7 +354,7 @@ func parseInput(in Input, pass func() ([]byte, error)) ([]pgpItem, []certItem, [
 			}
 		}
 	}
-	return pgps, certs, keys, nil
+	return parsed{pgps: pgps, certs: certs, keys: keys, revs: revs}, nil
 }
 
 // SourceError says which input an error came from.
@@ -335,7 +375,7 @@ func wrapSource(src string, err error) error {
 
 type sealFunc func(plaintext []byte, fpr string) ([]byte, error)
 
-func (t *tx) provenance(opts *ImportOptions, src string) (Source, string, string, uint32) {
+func provenance(opts *ImportOptions, src string) (Source, string, string, uint32) {
 	source := opts.Source
 	if source == "" {
 		source = Imported
@@ -375,7 +415,7 @@ func (t *tx) importPGP(it pgpItem, opts *ImportOptions, seal sealFunc) (ImportRe
 			return res, err
 		}
 	}
-	rec.Source, rec.Origin, rec.DNSSEC, rec.TTL = t.provenance(opts, it.src)
+	rec.Source, rec.Origin, rec.DNSSEC, rec.TTL = provenance(opts, it.src)
 	rec.Obtained = now.UTC().Truncate(time.Second)
 	res.Conflicts = t.pin(&rec, opts.Pin, !rec.Revoked && !rec.Expired(now))
 	t.add(rec)
@@ -390,7 +430,7 @@ func (t *tx) mergePGPRecord(cur *record, it pgpItem, opts *ImportOptions, seal s
 		return res, &IntegrityError{Fingerprint: fpr, Reason: "fingerprint collides with a certificate in the store"}
 	}
 	res.Status = StatusUnchanged
-	if cur.PublicObject == it.object && (it.secret == nil || cur.SecretObject != "") && !opts.Pin {
+	if cur.PublicObject == it.object && (it.secret == nil || cur.SecretObject != "") && !opts.Pin && !cur.Revoked {
 		// The very same key: nothing to merge.
 		res.Emails, res.Secret = cur.Emails, cur.Secret
 		return res, nil
@@ -436,7 +476,14 @@ func (t *tx) mergePGPRecord(cur *record, it pgpItem, opts *ImportOptions, seal s
 		res.Status = StatusMerged
 	}
 	if opts.Pin || res.Status == StatusMerged {
+		before := len(cur.Pinned)
 		res.Conflicts = t.pin(cur, opts.Pin, !cur.Revoked && !cur.Expired(now))
+		if res.Status == StatusUnchanged && len(cur.Pinned) > before {
+			res.Status = StatusPinned
+		}
+	}
+	if cur.Revoked {
+		res.Reason = "the key is revoked"
 	}
 	res.Emails, res.Secret = cur.Emails, cur.Secret
 	return res, nil
@@ -525,7 +572,11 @@ func (t *tx) importCert(it certItem, opts *ImportOptions, seal sealFunc) (Import
 			res.Status = StatusMerged
 		}
 		if opts.Pin {
+			before := len(cur.Pinned)
 			res.Conflicts = t.pin(cur, true, true)
+			if res.Status == StatusUnchanged && len(cur.Pinned) > before {
+				res.Status = StatusPinned
+			}
 		}
 		res.Secret = cur.Secret
 		return res, nil
@@ -544,10 +595,72 @@ func (t *tx) importCert(it certItem, opts *ImportOptions, seal sealFunc) (Import
 			return res, err
 		}
 	}
-	rec.Source, rec.Origin, rec.DNSSEC, rec.TTL = t.provenance(opts, it.src)
+	rec.Source, rec.Origin, rec.DNSSEC, rec.TTL = provenance(opts, it.src)
 	rec.Obtained = now.UTC().Truncate(time.Second)
-	res.Conflicts = t.pin(&rec, opts.Pin, !rec.CA && !rec.Expired(now))
+	// A CA certificate is not pinned for the addresses it may carry, unless
+	// it is your own (it came with its private key: openssl req -x509 makes
+	// CA certificates by default).
+	usable := !rec.Expired(now) && (!rec.CA || rec.Secret)
+	res.Conflicts = t.pin(&rec, opts.Pin, usable)
+	if rec.CA && !rec.Secret && len(rec.Emails) > 0 && len(rec.Pinned) == 0 {
+		res.Reason = "a CA certificate is not pinned for its addresses (use --pin to use it for them)"
+	}
 	t.add(rec)
 	res.Status = StatusNew
+	return res, nil
+}
+
+// importRevocation applies a stand-alone revocation certificate to the key
+// it names, after checking that key made it.
+func (t *tx) importRevocation(it revItem) (ImportResult, error) {
+	var cur *record
+	if fp := it.sig.IssuerFingerprint; len(fp) > 0 {
+		cur = t.find(strings.ToUpper(hex.EncodeToString(fp)))
+	} else if it.sig.IssuerKeyId != nil {
+		id := fmt.Sprintf("%016X", *it.sig.IssuerKeyId)
+		for i := range t.recs {
+			if t.recs[i].Kind == PGP && strings.HasSuffix(t.recs[i].Fingerprint, id) {
+				cur = &t.recs[i]
+				break
+			}
+		}
+	}
+	if cur == nil {
+		return ImportResult{}, &NotFoundError{Query: "the key this revocation certificate revokes (" + it.src + ")"}
+	}
+	fpr := cur.Fingerprint
+	blob, err := t.s.readObject(cur.PublicObject)
+	if err != nil {
+		return ImportResult{}, err
+	}
+	stored, err := readOnePGP(blob, fpr)
+	if err != nil {
+		return ImportResult{}, err
+	}
+	if err := stored.PrimaryKey.VerifyRevocationSignature(it.sig); err != nil {
+		return ImportResult{}, &IntegrityError{Fingerprint: fpr, Reason: it.src + ": the revocation certificate does not verify"}
+	}
+	res := ImportResult{Kind: PGP, Fingerprint: fpr, Emails: cur.Emails, Secret: cur.Secret, Status: StatusUnchanged, Reason: "the key is revoked"}
+	if containsSig(stored.Revocations, it.sig) {
+		return res, nil
+	}
+	stored.Revocations = append(stored.Revocations, packet.NewVerifiableSig(it.sig))
+	merged, err := serializePGP(stored)
+	if err != nil {
+		return res, err
+	}
+	ent, err := pgpEntry(stored, t.s.opts.now())
+	if err != nil {
+		return res, err
+	}
+	if cur.PublicObject, err = t.putObject(merged); err != nil {
+		return res, err
+	}
+	cur.Revoked = ent.Revoked
+	if cur.Revoked {
+		cur.Pinned = []string{}
+	}
+	t.changed = true
+	res.Status = StatusMerged
 	return res, nil
 }

@@ -3,6 +3,7 @@ package keystore
 import (
 	"strconv"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -133,9 +134,11 @@ func appendJSONString(b []byte, s string) []byte {
 			start = i
 			continue
 		}
-		if r == '\u2028' || r == '\u2029' {
+		if r == '\u2028' || r == '\u2029' || unicode.Is(unicode.Bidi_Control, r) {
+			// Line separators, and bidi controls that would reorder a
+			// terminal line when the JSON is shown raw (S25).
 			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+			b = append(b, '\\', 'u', hexDigits[r>>12&0xf], hexDigits[r>>8&0xf], hexDigits[r>>4&0xf], hexDigits[r&0xf])
 			i += size
 			start = i
 			continue

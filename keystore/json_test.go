@@ -13,13 +13,16 @@ func TestEntryJSONMatchesEncodingJSON(t *testing.T) {
 	type plain Entry
 	for _, r := range indexSeed() {
 		e := r.Entry
-		e.UserIDs = append(e.UserIDs, "bad utf8 \xff\xfe", "line\u2028sep", `quote " back \ slash`, "<html> & \x00")
+		e.UserIDs = append(e.UserIDs, "bad utf8 \xff\xfe", "line\u2028sep", "rlo\u202eevil\u2066x", `quote " back \ slash`, "<html> & \x00")
 		ours := e.AppendJSON(nil)
 		var theirs bytes.Buffer
 		enc := json.NewEncoder(&theirs)
 		enc.SetEscapeHTML(false)
 		if err := enc.Encode(plain(e)); err != nil {
 			t.Fatal(err)
+		}
+		if bytes.Contains(ours, []byte("\u202e")) || bytes.Contains(ours, []byte("\u2066")) {
+			t.Fatalf("raw bidi control in JSON: %s", ours)
 		}
 		var a, b map[string]any
 		if err := json.Unmarshal(ours, &a); err != nil {

@@ -329,3 +329,58 @@ func TestSMIMEAProvenanceRecorded(t *testing.T) {
 		t.Fatalf("%+v", e)
 	}
 }
+
+func TestImportRevocationCertificate(t *testing.T) {
+	s := newTestStore(t)
+	e := newEntity(t, "Rev", "rev@example.org", time.Now(), 0)
+	pub := publicBytes(t, e)
+	if _, err := s.Import([]Input{{Name: "k", Data: pub}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Revoke(packet.KeyCompromised, "stolen", nil); err != nil {
+		t.Fatal(err)
+	}
+	revCert := func(sig *packet.Signature, flip bool) []byte {
+		var raw, armored bytes.Buffer
+		sig.Serialize(&raw)
+		b := raw.Bytes()
+		if flip {
+			b[len(b)-3] ^= 0x40 // inside the signature value
+		}
+		armorPGP(&armored, "PGP PUBLIC KEY BLOCK", b)
+		return armored.Bytes()
+	}
+	// A revocation whose signature does not verify is refused.
+	var ie *IntegrityError
+	if _, err := s.Import([]Input{{Name: "forged.rev", Data: revCert(e.Revocations[0].Packet, true)}}, nil); !errors.As(err, &ie) {
+		t.Fatalf("forged revocation: %v", err)
+	}
+	res, err := s.Import([]Input{{Name: "k.rev", Data: revCert(e.Revocations[0].Packet, false)}}, nil)
+	if err != nil || res[0].Status != StatusMerged {
+		t.Fatalf("%+v %v", res, err)
+	}
+	got, _ := s.Get(pgpFingerprint(e))
+	if !got.Revoked || len(got.Pinned) != 0 {
+		t.Fatalf("%+v", got)
+	}
+	// For a key the store does not have, it is a not-found error.
+	var nf *NotFoundError
+	if _, err := newTestStore(t).Import([]Input{{Name: "k.rev", Data: revCert(e.Revocations[0].Packet, false)}}, nil); !errors.As(err, &nf) {
+		t.Fatalf("unknown key: %v", err)
+	}
+}
+
+func TestAddressesWithControlsAreNotAddresses(t *testing.T) {
+	s := newTestStore(t)
+	e := newEntity(t, "Mallory", "mal\u202elory@example.org", time.Now(), 0)
+	res, err := s.Import([]Input{{Name: "m", Data: publicBytes(t, e)}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res[0].Emails) != 0 {
+		t.Fatalf("bidi control accepted in an address: %q", res[0].Emails)
+	}
+	if _, err := s.Generate(GenerateRequest{Email: "a\u202eb@example.org", PGP: true, Passphrase: testPass}); err == nil {
+		t.Fatal("generated a key for an address with a bidi control")
+	}
+}

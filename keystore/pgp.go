@@ -152,7 +152,7 @@ func userIDEmail(uid *packet.UserId) string {
 		cand = strings.TrimSpace(uid.Id)
 	}
 	a, err := mail.ParseAddress(cand)
-	if err != nil || !strings.Contains(a.Address, "@") {
+	if err != nil || !plausibleAddress(a.Address) {
 		return ""
 	}
 	return NormalizeEmail(a.Address)
@@ -460,4 +460,29 @@ func exportPGPSecret(e *openpgp.Entity, passphrase []byte) ([]byte, error) {
 		}
 	}
 	return buf.Bytes(), nil
+}
+
+// readRevocations reads a revocation certificate: key revocation signature
+// packets and nothing else.
+func readRevocations(data []byte) ([]*packet.Signature, error) {
+	r := packet.NewReader(bytes.NewReader(data))
+	var out []*packet.Signature
+	for {
+		p, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("malformed revocation certificate: %v", err)
+		}
+		sig, ok := p.(*packet.Signature)
+		if !ok || sig.SigType != packet.SigTypeKeyRevocation {
+			return nil, fmt.Errorf("signatures alone are only accepted as key revocation certificates")
+		}
+		out = append(out, sig)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("empty revocation certificate")
+	}
+	return out, nil
 }

@@ -45,7 +45,7 @@ func smimeEntry(cert *x509.Certificate) Entry {
 	ent.Expires = &exp
 	add := func(a string) {
 		a = NormalizeEmail(a)
-		if strings.Contains(a, "@") && !slices.Contains(ent.Emails, a) {
+		if plausibleAddress(a) && !slices.Contains(ent.Emails, a) {
 			ent.Emails = append(ent.Emails, a)
 		}
 	}
@@ -174,3 +174,7 @@ func randSerial(rnd io.Reader) (*big.Int, error) {
 	b[0] |= 0x01
 	return new(big.Int).SetBytes(b), nil
 }
+
+// CertificateFingerprint is how the store names a certificate: the
+// upper-case hex SHA-256 of its DER.
+func CertificateFingerprint(der []byte) string { return certFingerprint(der) }

@@ -13,6 +13,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Kind is the scheme a key belongs to.
@@ -310,6 +312,23 @@ func NormalizeEmail(addr string) string {
 	return strings.ToLower(addr)
 }
 
+// plausibleAddress reports whether addr can stand for a mailbox in the
+// store: one @, no spaces, control characters or bidi controls, which could
+// make one address look like another on screen (S25).
+func plausibleAddress(addr string) bool {
+	at := strings.IndexByte(addr, '@')
+	if at <= 0 || at != strings.LastIndexByte(addr, '@') || at == len(addr)-1 {
+		return false
+	}
+	for _, r := range addr {
+		if r <= ' ' || r == 0x7f || (r >= 0x80 && r < 0xa0) || unicode.Is(unicode.Bidi_Control, r) ||
+			r == 0x200b || r == 0x200c || r == 0x200d || r == 0xfeff || r == utf8.RuneError {
+			return false
+		}
+	}
+	return true
+}
+
 // NormalizeFingerprint upper-cases a fingerprint and removes spaces, colons
 // and a 0x prefix. It accepts only full fingerprints: 40 hex digits (OpenPGP
 // v4) or 64 (OpenPGP v6, and the SHA-256 of an X.509 certificate).
@@ -370,15 +389,18 @@ func (s *Store) loadObjects(fpr string) (rec record, public, secret []byte, err 
 	return rec, public, secret, nil
 }
 
-// HomeWarning returns a warning when dir can be read or entered by users
-// other than its owner (S55), or "" when it is private.
+// HomeWarning returns a warning when dir, or a directory of the store
+// below it (dir/keys, dir/keys/objects), can be read or entered by users
+// other than its owner (S55), or "" when all are private.
 func HomeWarning(dir string) string {
-	st, err := os.Stat(dir)
-	if err != nil {
-		return ""
-	}
-	if perm := st.Mode().Perm(); perm&0o077 != 0 {
-		return fmt.Sprintf("%s is accessible by other users (mode %04o): run chmod 700 %s", dir, perm, dir)
+	for _, d := range []string{dir, filepath.Join(dir, "keys"), filepath.Join(dir, "keys", "objects")} {
+		st, err := os.Stat(d)
+		if err != nil {
+			continue
+		}
+		if perm := st.Mode().Perm(); perm&0o077 != 0 {
+			return fmt.Sprintf("%s is accessible by other users (mode %04o): run chmod 700 %s", d, perm, d)
+		}
 	}
 	return ""
 }

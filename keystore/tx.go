@@ -247,14 +247,15 @@ func (t *tx) pin(r *record, force, usable bool) []Conflict {
 		switch {
 		case other == nil && (usable || force):
 			r.Pinned = append(r.Pinned, addr)
+			t.changed = true
 		case other != nil && force:
 			other.Pinned = slices.DeleteFunc(other.Pinned, func(a string) bool { return a == addr })
 			r.Pinned = append(r.Pinned, addr)
+			t.changed = true
 		case other != nil:
 			conflicts = append(conflicts, Conflict{Email: addr, Pinned: other.Fingerprint})
 		}
 	}
 	slices.Sort(r.Pinned)
-	t.changed = true
 	return conflicts
 }

@@ -25,6 +25,8 @@ func (c *cli) keysCommand() *cobra.Command {
 certificates live in the keystore under --home. Secret keys are sealed with
 your passphrase (Argon2id + AES-256-GCM) unless you asked otherwise.`,
 		Example: "  securemail keys list --json",
+		Args:    cobra.ArbitraryArgs,
+		RunE:    groupRunE,
 	}
 	cmd.AddCommand(c.keysGenerate(), c.keysList(), c.keysImport(), c.keysExport(), c.keysDelete(), c.keysTrust())
 	return cmd
@@ -54,6 +56,9 @@ a CA; certificates issued by a CA arrive with 'keys import'.`,
 				return err
 			}
 			req.Lifetime = lifetime
+			if err := req.Validate(); err != nil {
+				return err
+			}
 			s, err := c.openStore()
 			if err != nil {
 				return err
@@ -71,7 +76,18 @@ a CA; certificates issued by a CA arrive with 'keys import'.`,
 			if err != nil {
 				return err
 			}
-			return c.reportImport(res, "generated")
+			json := c.json
+			c.json = false // the JSON of generate is the new keys' list entries
+			if err := c.reportImport(res, "generated"); err != nil || !json {
+				return err
+			}
+			entries := make([]keystore.Entry, 0, len(res))
+			for _, r := range res {
+				if e, ok := s.Get(r.Fingerprint); ok {
+					entries = append(entries, e)
+				}
+			}
+			return writeEntriesJSON(c.stdout, entries)
 		},
 	}
 	f := cmd.Flags()
@@ -83,6 +99,8 @@ a CA; certificates issued by a CA arrive with 'keys import'.`,
 	f.BoolVar(&noPass, "no-passphrase", false, "store the secret keys unprotected (not recommended)")
 	f.StringVar(&expires, "expires", "3y", "validity: Ny, Nd, or never")
 	f.BoolVar(&req.Pin, "pin", false, "pin the new keys for the address even if other keys are pinned")
+	cmd.RegisterFlagCompletionFunc("algo", cobra.FixedCompletions([]string{"ed25519", "rsa3072", "rsa4096", "p256"}, cobra.ShellCompDirectiveNoFileComp))
+	cmd.RegisterFlagCompletionFunc("expires", cobra.FixedCompletions([]string{"1y", "2y", "3y", "never"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
 
@@ -115,6 +133,9 @@ func (c *cli) reportImport(res []keystore.ImportResult, verb string) error {
 			what += " secret"
 		}
 		emails := safe(strings.Join(r.Emails, ", "))
+		if emails == "" {
+			emails = "no address"
+		}
 		switch r.Status {
 		case keystore.StatusRejected:
 			rejected++
@@ -123,6 +144,9 @@ func (c *cli) reportImport(res []keystore.ImportResult, verb string) error {
 			c.v.infof("%s %s key %s <%s>", verb, what, r.Fingerprint, emails)
 		default:
 			c.v.infof("%s key %s <%s>: %s", what, r.Fingerprint, emails, r.Status)
+		}
+		if r.Reason != "" && r.Status != keystore.StatusRejected {
+			c.v.warnf("%s: %s", r.Fingerprint, r.Reason)
 		}
 		for _, cf := range r.Conflicts {
 			c.v.warnf("%s already has the pinned key %s: %s is kept but not used for it", safe(cf.Email), cf.Pinned, r.Fingerprint)
@@ -366,6 +390,7 @@ reads it) or PKCS#12 with --format p12 ('openssl pkcs12' reads it).`,
 	}
 	cmd.Flags().BoolVar(&secret, "secret", false, "export the secret key, protected by your passphrase")
 	cmd.Flags().StringVar(&format, "format", "", "armor|binary (OpenPGP), pem|der|p12 (S/MIME)")
+	cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]string{"armor", "binary", "pem", "der", "p12"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
 
@@ -395,7 +420,11 @@ func (c *cli) keysDelete() *cobra.Command {
 				if e.Secret {
 					what = "SECRET key"
 				}
-				ok, err := c.confirm(fmt.Sprintf("Delete %s %s %s <%s>?", e.Kind, what, e.Fingerprint, safe(strings.Join(e.Emails, ", "))))
+				emails := safe(strings.Join(e.Emails, ", "))
+				if emails == "" {
+					emails = "no address"
+				}
+				ok, err := c.confirm(fmt.Sprintf("Delete %s %s %s <%s>?", e.Kind, what, e.Fingerprint, emails))
 				if err != nil {
 					return err
 				}
@@ -430,28 +459,29 @@ the trust away again.`,
 			if err != nil {
 				return err
 			}
-			fpr := args[0]
-			if data, err := os.ReadFile(args[0]); err == nil {
-				res, err := s.Import([]keystore.Input{{Name: args[0], Data: data}}, &keystore.ImportOptions{AllowExpired: remove})
-				if err != nil {
+			var e keystore.Entry
+			if data, err := os.ReadFile(args[0]); err == nil && !remove {
+				if e, err = s.AddTrustAnchor(keystore.Input{Name: args[0], Data: data}); err != nil {
 					return err
 				}
-				if len(res) != 1 || res[0].Kind != keystore.SMIME {
-					return usageError("%s must hold exactly one certificate", args[0])
+			} else {
+				if err != nil && !errors.Is(err, os.ErrNotExist) {
+					return usageError("%v", err)
 				}
-				if res[0].Status == keystore.StatusRejected {
-					return &keystore.RejectedError{Fingerprint: res[0].Fingerprint, Reason: res[0].Reason}
+				fpr := args[0]
+				if data != nil {
+					res, err := keystore.Detect(data)
+					if err != nil || len(res) != 1 {
+						return usageError("%s must hold exactly one certificate", args[0])
+					}
+					fpr = keystore.CertificateFingerprint(res[0].Data)
 				}
-				fpr = res[0].Fingerprint
-			} else if !errors.Is(err, os.ErrNotExist) {
-				return usageError("%v", err)
-			}
-			e, err := s.Resolve(fpr, keystore.SMIME)
-			if err != nil {
-				return err
-			}
-			if err := s.SetTrustAnchor(e.Fingerprint, !remove); err != nil {
-				return err
+				if e, err = s.Resolve(fpr, keystore.SMIME); err != nil {
+					return err
+				}
+				if err := s.SetTrustAnchor(e.Fingerprint, !remove); err != nil {
+					return err
+				}
 			}
 			if remove {
 				c.v.infof("certificate %s is no longer a trust anchor", e.Fingerprint)

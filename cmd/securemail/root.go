@@ -58,6 +58,8 @@ input, 3 key or certificate not found, 4 temporary failure.`,
 		Example:       "  securemail keys generate --email alice@example.org --passphrase-file pw.txt",
 		SilenceErrors: true,
 		SilenceUsage:  true,
+		Args:          cobra.ArbitraryArgs,
+		RunE:          groupRunE,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return &exitError{code: exitUsage, err: err, hint: "see --help"}
@@ -69,7 +71,22 @@ input, 3 key or certificate not found, 4 temporary failure.`,
 	pf.StringVar(&c.trustAnchor, "trust-anchor", "", "DNSSEC trust anchors in zone-file syntax (`FILE`); default: the IANA root KSKs")
 	pf.BoolVar(&c.json, "json", false, "machine-readable output on stdout")
 	root.AddCommand(c.versionCommand(), c.keysCommand())
+	root.InitDefaultCompletionCmd()
+	for _, sub := range root.Commands() {
+		if sub.Name() == "completion" {
+			sub.Args, sub.RunE = cobra.ArbitraryArgs, groupRunE
+		}
+	}
 	return root
+}
+
+// groupRunE runs a command that only groups others: without arguments it
+// shows its help, with an unknown subcommand it is a usage error (exit 2).
+func groupRunE(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return &exitError{code: exitUsage, err: fmt.Errorf("unknown command %q for %q", args[0], cmd.CommandPath()), hint: "run '" + cmd.CommandPath() + " --help'"}
+	}
+	return cmd.Help()
 }
 
 func (c *cli) versionCommand() *cobra.Command {
