@@ -78,3 +78,23 @@ type PassphraseError struct {
 
 func (e *PassphraseError) Error() string { return e.Err.Error() }
 func (e *PassphraseError) Unwrap() error { return e.Err }
+
+// SecretKeyError says a secret key would be deleted without the caller
+// saying so.
+type SecretKeyError struct {
+	Fingerprint string
+}
+
+func (e *SecretKeyError) Error() string {
+	return "keystore: " + e.Fingerprint + " is one of your secret keys: deleting it needs --secret"
+}
+
+// NotCAError says a certificate that is not a CA was offered as an S/MIME
+// trust anchor.
+type NotCAError struct {
+	Fingerprint string
+}
+
+func (e *NotCAError) Error() string {
+	return "keystore: certificate " + e.Fingerprint + " is not a CA certificate (basicConstraints cA is not set): only CAs can be trust anchors"
+}

@@ -292,44 +292,16 @@ func parseInput(in Input, pass func() ([]byte, error)) (parsed, error) {
 				return parsed{}, bad("certificate: %v", err)
 			}
 			certs = append(certs, certItem{src: in.Name, cert: c})
-		case FormatPKCS8:
-			k, err := x509.ParsePKCS8PrivateKey(b.Data)
-			if err != nil {
-				return parsed{}, bad("PKCS#8 private key: %v", err)
-			}
-			if err := addKey(k); err != nil {
-				return parsed{}, err
-			}
-		case FormatPKCS8Enc:
-			pw, err := pass()
-			if err != nil {
-				return parsed{}, err
-			}
-			der, err := pkcs8.Decrypt(b.Data, pw)
-			if errors.Is(err, pkcs8.ErrIncorrectPassphrase) {
-				return parsed{}, wrapSource(in.Name, ErrWrongPassphrase)
+		case FormatPKCS8, FormatPKCS8Enc, FormatPKCS1, FormatSEC1:
+			k, err := parsePrivateKey(b, pass)
+			if errors.Is(err, ErrWrongPassphrase) {
+				return parsed{}, wrapSource(in.Name, err)
 			} else if err != nil {
-				return parsed{}, bad("encrypted PKCS#8 private key: %v", err)
-			}
-			k, err := x509.ParsePKCS8PrivateKey(der)
-			if err != nil {
-				return parsed{}, bad("PKCS#8 private key: %v", err)
-			}
-			if err := addKey(k); err != nil {
-				return parsed{}, err
-			}
-		case FormatPKCS1:
-			k, err := x509.ParsePKCS1PrivateKey(b.Data)
-			if err != nil {
-				return parsed{}, bad("RSA private key: %v", err)
-			}
-			if err := addKey(k); err != nil {
-				return parsed{}, err
-			}
-		case FormatSEC1:
-			k, err := x509.ParseECPrivateKey(b.Data)
-			if err != nil {
-				return parsed{}, bad("EC private key: %v", err)
+				var pe *PassphraseError
+				if errors.As(err, &pe) {
+					return parsed{}, err
+				}
+				return parsed{}, bad("%v", err)
 			}
 			if err := addKey(k); err != nil {
 				return parsed{}, err
@@ -355,6 +327,42 @@ func parseInput(in Input, pass func() ([]byte, error)) (parsed, error) {
 		}
 	}
 	return parsed{pgps: pgps, certs: certs, keys: keys, revs: revs}, nil
+}
+
+// parsePrivateKey reads a PKCS#8 (plain or encrypted), PKCS#1 or SEC1
+// private key.
+func parsePrivateKey(b Block, pass func() ([]byte, error)) (crypto.PrivateKey, error) {
+	der := b.Data
+	switch b.Format {
+	case FormatPKCS1:
+		k, err := x509.ParsePKCS1PrivateKey(der)
+		if err != nil {
+			return nil, fmt.Errorf("RSA private key: %v", err)
+		}
+		return k, nil
+	case FormatSEC1:
+		k, err := x509.ParseECPrivateKey(der)
+		if err != nil {
+			return nil, fmt.Errorf("EC private key: %v", err)
+		}
+		return k, nil
+	case FormatPKCS8Enc:
+		pw, err := pass()
+		if err != nil {
+			return nil, err
+		}
+		der, err = pkcs8.Decrypt(der, pw)
+		if errors.Is(err, pkcs8.ErrIncorrectPassphrase) {
+			return nil, ErrWrongPassphrase
+		} else if err != nil {
+			return nil, fmt.Errorf("encrypted PKCS#8 private key: %v", err)
+		}
+	}
+	k, err := x509.ParsePKCS8PrivateKey(der)
+	if err != nil {
+		return nil, fmt.Errorf("PKCS#8 private key: %v", err)
+	}
+	return k, nil
 }
 
 // SourceError says which input an error came from.

@@ -70,17 +70,23 @@ func readOnePGP(data []byte, fpr string) (*openpgp.Entity, error) {
 
 // serializePGP writes the public part of e in a stable order (identities
 // sorted by user ID), so that the same key always yields the same bytes.
-func serializePGP(e *openpgp.Entity) ([]byte, error) {
+func serializePGP(e *openpgp.Entity) ([]byte, error) { return serializeEntity(e, false) }
+
+// serializeEntity writes e as a transferable public key, or, with secret,
+// as a transferable secret key (private key packets as they are: encrypted
+// or not), in the stable order of serializePGP.
+func serializeEntity(e *openpgp.Entity, secret bool) ([]byte, error) {
 	var buf bytes.Buffer
-	if err := e.PrimaryKey.Serialize(&buf); err != nil {
+	var err error
+	if secret {
+		err = e.PrivateKey.Serialize(&buf)
+	} else {
+		err = e.PrimaryKey.Serialize(&buf)
+	}
+	if err != nil {
 		return nil, err
 	}
-	for _, s := range e.Revocations {
-		if err := s.Packet.Serialize(&buf); err != nil {
-			return nil, err
-		}
-	}
-	for _, s := range e.DirectSignatures {
+	for _, s := range slices.Concat(e.Revocations, e.DirectSignatures) {
 		if err := s.Packet.Serialize(&buf); err != nil {
 			return nil, err
 		}
@@ -91,7 +97,7 @@ func serializePGP(e *openpgp.Entity) ([]byte, error) {
 		}
 	}
 	for i := range e.Subkeys {
-		if err := e.Subkeys[i].Serialize(&buf, false); err != nil {
+		if err := e.Subkeys[i].Serialize(&buf, secret && e.Subkeys[i].PrivateKey != nil); err != nil {
 			return nil, err
 		}
 	}
@@ -435,31 +441,7 @@ func exportPGPSecret(e *openpgp.Entity, passphrase []byte) ([]byte, error) {
 	if err := e.EncryptPrivateKeys(passphrase, cfg); err != nil {
 		return nil, err
 	}
-	var buf bytes.Buffer
-	if err := e.PrivateKey.Serialize(&buf); err != nil {
-		return nil, err
-	}
-	for _, s := range e.Revocations {
-		if err := s.Packet.Serialize(&buf); err != nil {
-			return nil, err
-		}
-	}
-	for _, s := range e.DirectSignatures {
-		if err := s.Packet.Serialize(&buf); err != nil {
-			return nil, err
-		}
-	}
-	for _, name := range sortedIdentities(e) {
-		if err := e.Identities[name].Serialize(&buf); err != nil {
-			return nil, err
-		}
-	}
-	for i := range e.Subkeys {
-		if err := e.Subkeys[i].Serialize(&buf, e.Subkeys[i].PrivateKey != nil); err != nil {
-			return nil, err
-		}
-	}
-	return buf.Bytes(), nil
+	return serializeEntity(e, true)
 }
 
 // readRevocations reads a revocation certificate: key revocation signature
