@@ -1,0 +1,22 @@
+// Package message reads and writes RFC 5322 / MIME messages for a mail
+// client that verifies signatures and must never be fooled by what it
+// shows.
+//
+// # Parsing that keeps the bytes
+//
+// [Parse] builds a tree of [Part]s in which every part knows the byte
+// ranges of its header and body in [Message.Raw], the message in
+// canonical CRLF form. The exact bytes a multipart/signed signature covers
+// are [Message.Bytes] of the signed part: the boundary splitting is done
+// here, not by a decoding MIME reader, because a signature is over bytes,
+// not over what a decoder makes of them (RFC 3156 §5, RFC 8551 §3.1.1).
+// Limits on size, header size, depth and number of parts ([ParseOptions])
+// turn hostile structures into a [LimitError].
+//
+// # Decoding for display
+//
+// [Message.TransferDecode] and [Message.Text] undo transfer encodings and
+// charsets; [DecodeText] decodes RFC 2047 words in headers. None of their
+// results is safe for a terminal until it has been through the
+// sanitising functions of this package.
+package message
