@@ -161,6 +161,9 @@ func detectPEM(data []byte) ([]Block, error) {
 			}
 			return nil, fmt.Errorf("PEM block %q is not a certificate or private key", b.Type)
 		}
+		if len(b.Bytes) == 0 {
+			return nil, fmt.Errorf("PEM block %q is empty", b.Type)
+		}
 		if _, legacy := b.Headers["DEK-Info"]; legacy {
 			return nil, fmt.Errorf("PEM block %q uses legacy OpenSSL encryption: convert it with openssl pkcs8 -topk8", b.Type)
 		}

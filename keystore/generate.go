@@ -2,6 +2,7 @@ package keystore
 
 import (
 	"bytes"
+	"errors"
 	"crypto/x509"
 	"fmt"
 	"net/mail"
@@ -25,9 +26,10 @@ type GenerateRequest struct {
 	Algo string
 	// Lifetime of the keys: 0 means DefaultLifetime, negative means no expiry.
 	Lifetime time.Duration
-	// Passphrase seals the secret keys; nil stores them unprotected, which
-	// the caller must have been asked for explicitly (S53).
-	Passphrase []byte
+	// Passphrase seals the secret keys. It is required unless NoPassphrase
+	// is set: keys are stored unprotected only when asked for (S53).
+	Passphrase   []byte
+	NoPassphrase bool
 	// Pin makes the new keys the pinned keys for Email even when other
 	// keys are pinned there.
 	Pin bool
@@ -48,13 +50,25 @@ func (req *GenerateRequest) Validate() error {
 	default:
 		return &FormatError{Reason: fmt.Sprintf("unknown algorithm %q (ed25519, rsa3072, rsa4096 or p256)", req.Algo)}
 	}
+	if req.Lifetime > MaxLifetime {
+		return &FormatError{Reason: "keys are valid for 100 years at most"}
+	}
 	return nil
 }
+
+// MaxLifetime is the longest validity a new key can have.
+const MaxLifetime = 100 * 366 * 24 * time.Hour
 
 // Generate makes the requested keys and stores them as identities.
 func (s *Store) Generate(req GenerateRequest) ([]ImportResult, error) {
 	if err := req.Validate(); err != nil {
 		return nil, err
+	}
+	if len(req.Passphrase) == 0 && !req.NoPassphrase {
+		return nil, &PassphraseError{Err: errors.New("keystore: new secret keys need a passphrase (or NoPassphrase, explicitly)")}
+	}
+	if req.NoPassphrase {
+		req.Passphrase = nil
 	}
 	addr := NormalizeEmail(req.Email)
 	if !req.PGP && !req.SMIME {

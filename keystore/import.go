@@ -39,8 +39,13 @@ type ImportOptions struct {
 	// signatures or decrypt old mail) instead of refusing them.
 	AllowExpired bool
 	// Passphrase is asked, at most once per call, when input is protected
-	// (encrypted secret keys, PKCS#12) and to seal secret keys at rest.
+	// (encrypted secret keys, PKCS#12), and to seal secret keys at rest
+	// unless SealPassphrase is set.
 	Passphrase func() ([]byte, error)
+	// SealPassphrase, if set, is asked for the passphrase that seals
+	// secret keys at rest (once per call); a CLI asks it twice on a
+	// terminal, or reuses what Passphrase returned.
+	SealPassphrase func() ([]byte, error)
 	// NoPassphrase stores secret keys without a passphrase; unprotected
 	// input then needs none.
 	NoPassphrase bool
@@ -119,6 +124,10 @@ func (s *Store) Import(inputs []Input, opts *ImportOptions) ([]ImportResult, err
 		opts = &ImportOptions{}
 	}
 	pass := onceFunc(opts.Passphrase)
+	sealPass := pass
+	if opts.SealPassphrase != nil {
+		sealPass = onceFunc(opts.SealPassphrase)
+	}
 	var all parsed
 	for _, in := range inputs {
 		p, err := parseInput(in, pass)
@@ -146,7 +155,7 @@ func (s *Store) Import(inputs []Input, opts *ImportOptions) ([]ImportResult, err
 		if opts.NoPassphrase {
 			return seal(s.opts.rand(), s.opts.kdf(), nil, plaintext, fpr)
 		}
-		pw, err := pass()
+		pw, err := sealPass()
 		if err != nil {
 			return nil, err
 		}
@@ -252,7 +261,9 @@ func parseInput(in Input, pass func() ([]byte, error)) (parsed, error) {
 		return &FormatError{Source: in.Name, Reason: fmt.Sprintf(format, args...)}
 	}
 	addKey := func(key crypto.PrivateKey) error {
-		if err := checkPrivateKey(key); err != nil {
+		if err := checkPrivateKey(key); errors.Is(err, errUnsupportedKey) {
+			return bad("%v", err)
+		} else if err != nil {
 			return &IntegrityError{Reason: in.Name + ": private key is inconsistent: " + err.Error()}
 		}
 		der, err := x509.MarshalPKCS8PrivateKey(key)
@@ -425,7 +436,8 @@ func (t *tx) importPGP(it pgpItem, opts *ImportOptions, seal sealFunc) (ImportRe
 	}
 	rec.Source, rec.Origin, rec.DNSSEC, rec.TTL = provenance(opts, it.src)
 	rec.Obtained = now.UTC().Truncate(time.Second)
-	res.Conflicts = t.pin(&rec, opts.Pin, !rec.Revoked && !rec.Expired(now))
+	usable := !rec.Revoked && !rec.Expired(now)
+	res.Conflicts = t.pin(&rec, opts.Pin, usable, usable)
 	t.add(rec)
 	res.Status, res.Emails, res.Secret = StatusNew, rec.Emails, rec.Secret
 	return res, nil
@@ -470,7 +482,7 @@ func (t *tx) mergePGPRecord(cur *record, it pgpItem, opts *ImportOptions, seal s
 		if cur.Revoked {
 			cur.Pinned = []string{}
 		}
-		t.setEmails(fpr, ent.Emails)
+		t.setEmails(fpr, messageEmails(ent.Emails, cur.Emails, opts))
 		cur = t.find(fpr)
 		cur.Pinned = slices.DeleteFunc(cur.Pinned, func(a string) bool { return !slices.Contains(cur.Emails, a) })
 		t.changed = true
@@ -485,7 +497,8 @@ func (t *tx) mergePGPRecord(cur *record, it pgpItem, opts *ImportOptions, seal s
 	}
 	if opts.Pin || res.Status == StatusMerged {
 		before := len(cur.Pinned)
-		res.Conflicts = t.pin(cur, opts.Pin, !cur.Revoked && !cur.Expired(now))
+		usable := !cur.Revoked && !cur.Expired(now)
+		res.Conflicts = t.pin(cur, opts.Pin, usable, usable)
 		if res.Status == StatusUnchanged && len(cur.Pinned) > before {
 			res.Status = StatusPinned
 		}
@@ -520,6 +533,9 @@ func (t *tx) foreign(e *Entry, opts *ImportOptions) string {
 	if opts.Sender == "" || !e.HasEmail(opts.Sender) {
 		return "it does not belong to the sender of the message"
 	}
+	// Only the sender's address is taken from a key found in a message:
+	// its other user IDs are the sender's claim, not a fact (S28).
+	e.Emails = []string{NormalizeEmail(opts.Sender)}
 	for _, addr := range e.Emails {
 		for _, i := range t.byEmail[addr] {
 			if t.recs[i].Secret && t.recs[i].Fingerprint != e.Fingerprint {
@@ -528,6 +544,21 @@ func (t *tx) foreign(e *Entry, opts *ImportOptions) string {
 		}
 	}
 	return ""
+}
+
+// messageEmails returns the addresses a stored key keeps after a merge:
+// all that the merged key carries, except that a key arriving in a message
+// adds only the sender's address to those it had (S28).
+func messageEmails(merged, had []string, opts *ImportOptions) []string {
+	if opts.Source != Message {
+		return merged
+	}
+	out := slices.Clone(had)
+	if s := NormalizeEmail(opts.Sender); slices.Contains(merged, s) && !slices.Contains(out, s) {
+		out = append(out, s)
+		slices.Sort(out)
+	}
+	return out
 }
 
 // unusable says why a new key is refused, or "".
@@ -581,7 +612,7 @@ func (t *tx) importCert(it certItem, opts *ImportOptions, seal sealFunc) (Import
 		}
 		if opts.Pin {
 			before := len(cur.Pinned)
-			res.Conflicts = t.pin(cur, true, true)
+			res.Conflicts = t.pin(cur, true, !cur.Expired(now), true)
 			if res.Status == StatusUnchanged && len(cur.Pinned) > before {
 				res.Status = StatusPinned
 			}
@@ -608,8 +639,7 @@ func (t *tx) importCert(it certItem, opts *ImportOptions, seal sealFunc) (Import
 	// A CA certificate is not pinned for the addresses it may carry, unless
 	// it is your own (it came with its private key: openssl req -x509 makes
 	// CA certificates by default).
-	usable := !rec.Expired(now) && (!rec.CA || rec.Secret)
-	res.Conflicts = t.pin(&rec, opts.Pin, usable)
+	res.Conflicts = t.pin(&rec, opts.Pin, !rec.Expired(now), !rec.CA || rec.Secret)
 	if rec.CA && !rec.Secret && len(rec.Emails) > 0 && len(rec.Pinned) == 0 {
 		res.Reason = "a CA certificate is not pinned for its addresses (use --pin to use it for them)"
 	}

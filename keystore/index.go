@@ -109,7 +109,11 @@ func decodeIndex(data []byte) ([]record, error) {
 	if len(body) > 0 {
 		text = unsafe.String(&body[0], len(body))
 	}
-	recs := make([]record, 0, count)
+	lines := strings.Count(text, "\n")
+	if count < 0 || count != lines {
+		return nil, fmt.Errorf("%d records, the closing line says %d", lines, count)
+	}
+	recs := make([]record, 0, lines)
 	var fields [18]string
 	for line := 1; len(text) > 0; line++ {
 		nl := strings.IndexByte(text, '\n')

@@ -134,9 +134,10 @@ func appendJSONString(b []byte, s string) []byte {
 			start = i
 			continue
 		}
-		if r == '\u2028' || r == '\u2029' || unicode.Is(unicode.Bidi_Control, r) {
-			// Line separators, and bidi controls that would reorder a
-			// terminal line when the JSON is shown raw (S25).
+		if r == '\u2028' || r == '\u2029' || unicode.Is(unicode.Bidi_Control, r) || (r >= 0x80 && r < 0xa0) {
+			// Line separators, C1 controls (U+009B is CSI) and bidi
+			// controls that would act on a terminal when the JSON is shown
+			// raw (S25).
 			b = append(b, s[start:i]...)
 			b = append(b, '\\', 'u', hexDigits[r>>12&0xf], hexDigits[r>>8&0xf], hexDigits[r>>4&0xf], hexDigits[r&0xf])
 			i += size

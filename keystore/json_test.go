@@ -13,7 +13,7 @@ func TestEntryJSONMatchesEncodingJSON(t *testing.T) {
 	type plain Entry
 	for _, r := range indexSeed() {
 		e := r.Entry
-		e.UserIDs = append(e.UserIDs, "bad utf8 \xff\xfe", "line\u2028sep", "rlo\u202eevil\u2066x", `quote " back \ slash`, "<html> & \x00")
+		e.UserIDs = append(e.UserIDs, "bad utf8 \xff\xfe", "line\u2028sep", "rlo\u202eevil\u2066x", "c1 \u009b2J", `quote " back \ slash`, "<html> & \x00")
 		ours := e.AppendJSON(nil)
 		var theirs bytes.Buffer
 		enc := json.NewEncoder(&theirs)
@@ -21,7 +21,7 @@ func TestEntryJSONMatchesEncodingJSON(t *testing.T) {
 		if err := enc.Encode(plain(e)); err != nil {
 			t.Fatal(err)
 		}
-		if bytes.Contains(ours, []byte("\u202e")) || bytes.Contains(ours, []byte("\u2066")) {
+		if bytes.Contains(ours, []byte("\u202e")) || bytes.Contains(ours, []byte("\u2066")) || bytes.Contains(ours, []byte("\u009b")) {
 			t.Fatalf("raw bidi control in JSON: %s", ours)
 		}
 		var a, b map[string]any

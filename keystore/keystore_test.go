@@ -2,6 +2,9 @@ package keystore
 
 import (
 	"bytes"
+	"crypto/ecdh"
+	"crypto/rand"
+	"crypto/x509"
 	"errors"
 	"slices"
 	"testing"
@@ -382,5 +385,123 @@ func TestAddressesWithControlsAreNotAddresses(t *testing.T) {
 	}
 	if _, err := s.Generate(GenerateRequest{Email: "a\u202eb@example.org", PGP: true, Passphrase: testPass}); err == nil {
 		t.Fatal("generated a key for an address with a bidi control")
+	}
+}
+
+// A secret primary key followed by a public subkey packet (tag 14) is
+// hostile-but-parsable input: it must import (the subkey public only) or
+// fail cleanly, never panic.
+func TestImportSecretKeyWithPublicSubkeyPacket(t *testing.T) {
+	e := newEntity(t, "Mix", "mix@example.org", time.Now(), 0)
+	var buf bytes.Buffer
+	e.PrivateKey.Serialize(&buf)
+	for _, name := range sortedIdentities(e) {
+		e.Identities[name].Serialize(&buf)
+	}
+	e.Subkeys[0].Serialize(&buf, false) // public subkey packet
+	s := newTestStore(t)
+	res, err := s.Import([]Input{{Name: "mix", Data: buf.Bytes()}}, &ImportOptions{NoPassphrase: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := s.UnlockPGP(res[0].Fingerprint, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k.PrivateKey == nil || len(k.Subkeys) != 1 || k.Subkeys[0].PrivateKey != nil {
+		t.Fatalf("unexpected key shape")
+	}
+}
+
+// S28: a key found in a message is taken only for the sender's address,
+// whatever other user IDs it carries.
+func TestS28_MessageKeyOnlyForSender(t *testing.T) {
+	s := newTestStore(t)
+	e := newEntity(t, "Eve", "eve@evil.example", time.Now(), 0)
+	if err := e.AddUserId("CEO", "", "ceo@victim.example", &packet.Config{}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.Import([]Input{{Name: "msg", Data: publicBytes(t, e)}}, &ImportOptions{Source: Message, Sender: "eve@evil.example"})
+	if err != nil || res[0].Status != StatusNew {
+		t.Fatalf("%+v %v", res, err)
+	}
+	if got := s.Lookup("ceo@victim.example"); len(got) != 0 {
+		t.Fatalf("the key was taken for an address other than the sender's: %+v", got)
+	}
+	// The same through a merge: a new user ID arriving by message.
+	if err := e.AddUserId("Boss", "", "boss@victim.example", &packet.Config{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Import([]Input{{Name: "msg2", Data: publicBytes(t, e)}}, &ImportOptions{Source: Message, Sender: "eve@evil.example"}); err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Lookup("boss@victim.example")) != 0 || len(s.Lookup("ceo@victim.example")) != 0 {
+		t.Fatal("a merge by message added another address")
+	}
+}
+
+// A reader holding an old snapshot still reads a key after another
+// process replaced its objects (and collected the old ones).
+func TestReaderSurvivesConcurrentRewrite(t *testing.T) {
+	s := newTestStore(t)
+	e := newEntity(t, "Gil", "gil@example.org", time.Now(), 0)
+	if _, err := s.Import([]Input{{Name: "g", Data: publicBytes(t, e)}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	reader, err := Open(s.Dir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.AddUserId("Gil", "", "gil@work.example", &packet.Config{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Import([]Input{{Name: "g2", Data: publicBytes(t, e)}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	k, err := reader.PGPKey(pgpFingerprint(e))
+	if err != nil {
+		t.Fatalf("stale reader: %v", err)
+	}
+	if len(k.Identities) != 2 {
+		t.Fatal("the reader did not see the new version")
+	}
+	if err := s.Delete(pgpFingerprint(e), false); err != nil {
+		t.Fatal(err)
+	}
+	var nf *NotFoundError
+	if _, err := reader.PGPKey(pgpFingerprint(e)); !errors.As(err, &nf) {
+		t.Fatalf("deleted meanwhile: %v", err)
+	}
+}
+
+func TestPinNeverPinsRevokedKeys(t *testing.T) {
+	s := newTestStore(t)
+	good := newEntity(t, "Hal", "hal@example.org", time.Now(), 0)
+	bad := newEntity(t, "Hal", "hal@example.org", time.Now(), 0)
+	if _, err := s.Import([]Input{{Name: "good", Data: publicBytes(t, good)}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Import([]Input{{Name: "bad", Data: publicBytes(t, bad)}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	bad.Revoke(packet.KeyCompromised, "", nil)
+	if _, err := s.Import([]Input{{Name: "bad", Data: publicBytes(t, bad)}}, &ImportOptions{Pin: true}); err != nil {
+		t.Fatal(err)
+	}
+	if p, _ := s.Pinned(PGP, "hal@example.org"); p.Fingerprint != pgpFingerprint(good) {
+		t.Fatal("--pin moved the pin to a revoked key")
+	}
+}
+
+func TestUnsupportedPrivateKeyIsMalformedInput(t *testing.T) {
+	k, _ := ecdh.X25519().GenerateKey(rand.Reader)
+	der, err := x509.MarshalPKCS8PrivateKey(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = newTestStore(t).Import([]Input{{Name: "x25519.der", Data: der}}, &ImportOptions{NoPassphrase: true})
+	var fe *FormatError
+	if !errors.As(err, &fe) {
+		t.Fatalf("%T %v", err, err)
 	}
 }

@@ -78,6 +78,9 @@ func serializePGP(e *openpgp.Entity) ([]byte, error) { return serializeEntity(e,
 func serializeEntity(e *openpgp.Entity, secret bool) ([]byte, error) {
 	var buf bytes.Buffer
 	var err error
+	if secret && e.PrivateKey == nil {
+		return nil, errors.New("keystore: no secret primary key to serialize")
+	}
 	if secret {
 		err = e.PrivateKey.Serialize(&buf)
 	} else {
@@ -185,8 +188,8 @@ func pgpAlgorithm(pk *packet.PublicKey) string {
 // mergePGP adds to old what new carries that old lacks: user IDs and their
 // signatures, subkeys and their bindings, revocations and direct-key
 // signatures. Only self-signatures that verify against the primary key are
-// taken, so a third party cannot add a user ID or a subkey. It reports
-// whether anything was added.
+// taken, so a third party cannot add a user ID or a subkey; third-party
+// certifications are dropped. It reports whether anything was added.
 func mergePGP(old, add *openpgp.Entity) bool {
 	pk := old.PrimaryKey
 	changed := false
@@ -213,13 +216,13 @@ func mergePGP(old, add *openpgp.Entity) bool {
 				continue
 			}
 			mergeSigs(&fresh.Revocations, id.Revocations, verifyUID)
-			mergeSigs(&fresh.OtherCertifications, id.OtherCertifications, nil)
 			old.Identities[name] = fresh
 			continue
 		}
 		mergeSigs(&cur.SelfCertifications, id.SelfCertifications, verifyUID)
 		mergeSigs(&cur.Revocations, id.Revocations, verifyUID)
-		mergeSigs(&cur.OtherCertifications, id.OtherCertifications, nil)
+		// Third-party certifications are not kept: nothing here uses a web
+		// of trust, and unverifiable signatures only let anyone flood a key.
 	}
 	for _, sk := range add.Subkeys {
 		verifyBinding := func(s *packet.Signature) error { return pk.VerifyKeySignature(sk.PublicKey, s) }
@@ -307,6 +310,11 @@ func hasSecret(e *openpgp.Entity) bool {
 // packets we keep describe the same key.
 func pgpSecretPlaintext(e *openpgp.Entity, passphrase func() ([]byte, error)) ([]byte, error) {
 	fpr := pgpFingerprint(e)
+	if e.PrivateKey == nil {
+		// Secret subkeys under a public primary key packet: not a
+		// transferable secret key (RFC 9580 §10.2).
+		return nil, &FormatError{Reason: "key " + fpr + " has secret subkeys but no secret (or stub) primary key"}
+	}
 	if needsDecryption(e) {
 		pw, err := passphrase()
 		if err != nil {
@@ -333,11 +341,7 @@ func pgpSecretPlaintext(e *openpgp.Entity, passphrase func() ([]byte, error)) ([
 	if err := checkPGPSecret(e); err != nil {
 		return nil, err
 	}
-	var buf bytes.Buffer
-	if err := verifiedPGP(e).SerializePrivateWithoutSigning(&buf, nil); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
+	return serializeEntity(verifiedPGP(e), true)
 }
 
 func needsDecryption(e *openpgp.Entity) bool {
@@ -398,14 +402,14 @@ func checkPGPSecret(e *openpgp.Entity) error {
 // key, which may have gained user IDs or subkeys since the secret was
 // sealed), matching keys by fingerprint.
 func attachSecret(pub, priv *openpgp.Entity) error {
-	if !bytes.Equal(pub.PrimaryKey.Fingerprint, priv.PrimaryKey.Fingerprint) {
+	if priv.PrivateKey == nil || !bytes.Equal(pub.PrimaryKey.Fingerprint, priv.PrimaryKey.Fingerprint) {
 		return &IntegrityError{Fingerprint: pgpFingerprint(pub), Reason: "sealed secret key belongs to another key"}
 	}
 	pub.PrivateKey = priv.PrivateKey
 	pub.PrimaryKey = &priv.PrivateKey.PublicKey
 	for i := range pub.Subkeys {
 		for _, ps := range priv.Subkeys {
-			if bytes.Equal(ps.PublicKey.Fingerprint, pub.Subkeys[i].PublicKey.Fingerprint) {
+			if ps.PrivateKey != nil && bytes.Equal(ps.PublicKey.Fingerprint, pub.Subkeys[i].PublicKey.Fingerprint) {
 				pub.Subkeys[i].PrivateKey = ps.PrivateKey
 				pub.Subkeys[i].PublicKey = &ps.PrivateKey.PublicKey
 			}

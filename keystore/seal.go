@@ -29,7 +29,7 @@ var DefaultKDF = KDFParams{Time: 3, Memory: 64 * 1024, Threads: 4}
 // Limits on parameters read from disk, so a tampered file cannot make us
 // allocate without bound.
 const (
-	maxKDFMemory = 4 * 1024 * 1024 // 4 GiB in KiB
+	maxKDFMemory = 1024 * 1024 // 1 GiB in KiB
 	maxKDFTime   = 64
 )
 

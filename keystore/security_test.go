@@ -169,6 +169,9 @@ func TestS52_KillMidWrite(t *testing.T) {
 		}
 		last = s3.Len()
 	}
+	if last <= 2 {
+		t.Fatal("no writer got a key in before it was killed: the test did not test anything")
+	}
 	t.Logf("%d keys after 8 kills", last)
 }
 
@@ -231,7 +234,7 @@ func TestS53_NoPlaintextPrivateKeyAtRest(t *testing.T) {
 		if protect {
 			pass = testPass
 		}
-		res, err := s.Generate(GenerateRequest{Email: "rest@example.org", Algo: "p256", Passphrase: pass})
+		res, err := s.Generate(GenerateRequest{Email: "rest@example.org", Algo: "p256", Passphrase: pass, NoPassphrase: !protect})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -239,7 +242,7 @@ func TestS53_NoPlaintextPrivateKeyAtRest(t *testing.T) {
 			t.Fatal("order")
 		}
 		// The OpenPGP key here is P-256 too; use an Ed25519 one for the seed.
-		res2, err := s.Generate(GenerateRequest{Email: "rest2@example.org", PGP: true, Passphrase: pass})
+		res2, err := s.Generate(GenerateRequest{Email: "rest2@example.org", PGP: true, Passphrase: pass, NoPassphrase: !protect})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -11,6 +11,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"math/big"
@@ -112,10 +113,14 @@ func checkPrivateKey(priv crypto.PrivateKey) error {
 			return fmt.Errorf("public key does not match the seed")
 		}
 	default:
-		return fmt.Errorf("unsupported private key type %T", priv)
+		return errUnsupportedKey
 	}
 	return nil
 }
+
+// errUnsupportedKey: a private key of a type S/MIME keys here are not
+// (X25519, Ed448, ...). Malformed input, not tampering.
+var errUnsupportedKey = errors.New("unsupported private key type (RSA, ECDSA and Ed25519 are)")
 
 // newSMIMEKey makes a key pair for an S/MIME certificate.
 func newSMIMEKey(rnd io.Reader, algo string) (crypto.Signer, error) {

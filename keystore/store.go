@@ -355,7 +355,7 @@ func (s *Store) readObject(name string) ([]byte, error) {
 	}
 	data, err := os.ReadFile(filepath.Join(s.objectDir(), name))
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, &IntegrityError{Reason: fmt.Sprintf("object %s is missing (deleted by another process?)", name)}
+		return nil, fmt.Errorf("%w: %s", errObjectMissing, name)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("keystore: %w", err)
@@ -371,7 +371,28 @@ func (s *Store) readObject(name string) ([]byte, error) {
 // It takes no lock: objects are immutable and checked against their names;
 // one removed meanwhile by another process (its key deleted or replaced)
 // is reported as missing.
+//
+// Another process may have replaced or deleted the key since this Store
+// read the index, and collected its old objects: then the index is read
+// again and the key looked up anew, once.
 func (s *Store) loadObjects(fpr string) (rec record, public, secret []byte, err error) {
+	for attempt := 0; ; attempt++ {
+		rec, public, secret, err = s.readObjects(fpr)
+		if !errors.Is(err, errObjectMissing) {
+			return rec, public, secret, err
+		}
+		if attempt > 0 {
+			return rec, nil, nil, &IntegrityError{Fingerprint: fpr, Reason: err.Error() + " (the store is damaged)"}
+		}
+		recs, rerr := s.readIndex()
+		if rerr != nil {
+			return rec, nil, nil, rerr
+		}
+		s.setRecords(recs)
+	}
+}
+
+func (s *Store) readObjects(fpr string) (rec record, public, secret []byte, err error) {
 	s.maps()
 	i, ok := s.byFpr[fpr]
 	if !ok {
@@ -388,6 +409,9 @@ func (s *Store) loadObjects(fpr string) (rec record, public, secret []byte, err 
 	}
 	return rec, public, secret, nil
 }
+
+// errObjectMissing marks an object the index names but the disk lacks.
+var errObjectMissing = errors.New("keystore: object missing")
 
 // HomeWarning returns a warning when dir, or a directory of the store
 // below it (dir/keys, dir/keys/objects), can be read or entered by users

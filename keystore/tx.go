@@ -72,28 +72,33 @@ func (s *Store) update(fn func(*tx) error) error {
 		return err
 	}
 	slices.SortFunc(t.recs, compareRecords)
-	if err := s.writeIndex(t.recs); err != nil {
+	renamed, err := s.writeIndex(t.recs)
+	if !renamed {
 		s.collectGarbage(current)
 		return err
 	}
+	// From the rename on, the new index is live: its objects must stay,
+	// even if making the rename durable failed.
 	s.collectGarbage(t.recs)
 	s.setRecords(t.recs)
-	return nil
+	return err
 }
 
-func (s *Store) writeIndex(recs []record) error {
+// writeIndex replaces the index with recs. It reports whether the rename
+// happened: after it, the new index is the store, whatever error follows.
+func (s *Store) writeIndex(recs []record) (renamed bool, err error) {
 	tmp, err := writeTemp(s.dir, encodeIndex(recs))
 	if err != nil {
-		return err
+		return false, err
 	}
 	if s.opts != nil && s.opts.afterTempWrite != nil {
 		s.opts.afterTempWrite()
 	}
 	if err := os.Rename(tmp, s.indexPath()); err != nil {
 		os.Remove(tmp)
-		return err
+		return false, err
 	}
-	return syncDir(s.dir)
+	return true, syncDir(s.dir)
 }
 
 // collectGarbage removes objects that recs do not reference and temp files
@@ -233,11 +238,15 @@ type Conflict struct {
 	Pinned string `json:"pinned"` // fingerprint of the key that stays pinned
 }
 
-// pin decides, for each address of r, whether r becomes the pinned key:
-// yes when no other key of its kind is pinned for the address, or when
-// force is set (the other key is unpinned); otherwise a conflict is
-// reported. Revoked or expired keys are never pinned automatically.
-func (t *tx) pin(r *record, force, usable bool) []Conflict {
+// pin decides, for each address of r, whether r becomes the pinned key.
+// A key that is not usable (revoked, expired) is never pinned, even with
+// force. Otherwise it is pinned when no other key of its kind is pinned
+// for the address and auto is set, or when force is set (the other key is
+// unpinned); a key pinned elsewhere is reported as a conflict.
+func (t *tx) pin(r *record, force, usable, auto bool) []Conflict {
+	if !usable {
+		return nil
+	}
 	var conflicts []Conflict
 	for _, addr := range r.Emails {
 		if r.PinnedFor(addr) {
@@ -245,7 +254,7 @@ func (t *tx) pin(r *record, force, usable bool) []Conflict {
 		}
 		other := t.pinnedFor(r.Kind, addr, r.Fingerprint)
 		switch {
-		case other == nil && (usable || force):
+		case other == nil && (auto || force):
 			r.Pinned = append(r.Pinned, addr)
 			t.changed = true
 		case other != nil && force:

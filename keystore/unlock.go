@@ -33,8 +33,8 @@ func (s *Store) Certificate(fpr string) (*x509.Certificate, error) {
 		return nil, &NotFoundError{Query: "certificate " + fpr}
 	}
 	c, err := x509.ParseCertificate(public)
-	if err != nil {
-		return nil, &IntegrityError{Fingerprint: fpr, Reason: "stored certificate does not parse"}
+	if err != nil || certFingerprint(c.Raw) != rec.Fingerprint {
+		return nil, &IntegrityError{Fingerprint: fpr, Reason: "stored certificate does not parse or is not the one the index names"}
 	}
 	return c, nil
 }
@@ -101,8 +101,8 @@ func (s *Store) UnlockSMIME(fpr string, passphrase []byte) (crypto.Signer, *x509
 		return nil, nil, &NotFoundError{Query: "S/MIME key " + fpr}
 	}
 	cert, err := x509.ParseCertificate(public)
-	if err != nil {
-		return nil, nil, &IntegrityError{Fingerprint: fpr, Reason: "stored certificate does not parse"}
+	if err != nil || certFingerprint(cert.Raw) != rec.Fingerprint {
+		return nil, nil, &IntegrityError{Fingerprint: fpr, Reason: "stored certificate does not parse or is not the one the index names"}
 	}
 	k, err := x509.ParsePKCS8PrivateKey(pt)
 	if err != nil {

@@ -64,6 +64,7 @@ a CA; certificates issued by a CA arrive with 'keys import'.`,
 				return err
 			}
 			if noPass {
+				req.NoPassphrase = true
 				c.v.warnf("the secret keys will be stored WITHOUT a passphrase: anyone who can read %s can use them", s.Dir())
 			} else {
 				pw, err := c.readPassphrase("Passphrase for the new keys", true)
@@ -111,7 +112,7 @@ func parseLifetime(s string) (time.Duration, error) {
 	}
 	if len(s) >= 2 {
 		n, err := strconv.Atoi(s[:len(s)-1])
-		if err == nil && n > 0 && n <= 100*366 {
+		if err == nil && n > 0 && (s[len(s)-1] == 'y' && n <= 100 || s[len(s)-1] == 'd' && n <= 36500) {
 			switch s[len(s)-1] {
 			case 'y':
 				return time.Duration(n) * 365 * 24 * time.Hour, nil
@@ -318,7 +319,12 @@ from --passphrase-file or a terminal prompt.`,
 			if opts.NoPassphrase {
 				c.v.warnf("secret keys will be stored WITHOUT a passphrase")
 			}
-			opts.Passphrase = func() ([]byte, error) { return c.readPassphrase("Passphrase", false) }
+			opts.Passphrase = func() ([]byte, error) { return c.readPassphrase("Passphrase of the imported file", false) }
+			// The passphrase that seals imported secret keys: the one already
+			// given (file, or the input's password), else asked twice.
+			opts.SealPassphrase = func() ([]byte, error) {
+				return c.readPassphrase("Passphrase to protect the imported secret keys", true)
+			}
 			res, err := s.Import(inputs, &opts)
 			if err != nil {
 				return err
