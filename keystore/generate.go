@@ -2,8 +2,8 @@ package keystore
 
 import (
 	"bytes"
-	"errors"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"net/mail"
 	"time"

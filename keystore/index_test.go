@@ -64,7 +64,7 @@ func sealIndex(body []byte, count int) []byte {
 
 func FuzzIndexRecords(f *testing.F) {
 	enc := encodeIndex(indexSeed())
-	body := enc[len(indexHeader):bytes.LastIndex(enc[:len(enc)-1], []byte("\n"))+1]
+	body := enc[len(indexHeader) : bytes.LastIndex(enc[:len(enc)-1], []byte("\n"))+1]
 	f.Add(body, 2)
 	f.Add([]byte("pgp\tF\n"), -1)
 	f.Add([]byte{}, 1<<40)

@@ -18,5 +18,13 @@
 // [Message.TransferDecode] and [Message.Text] undo transfer encodings and
 // charsets; [DecodeText] decodes RFC 2047 words in headers. None of their
 // results is safe for a terminal until it has been through the
-// sanitising functions of this package.
+// sanitising functions below.
+//
+// # Safe rendering
+//
+// [SafeText] (bodies), [SafeLine] (one-line header fields) and
+// [SafeFilename] (attachment names) neutralise every control character,
+// terminal escape and bidi override (S25). [HTMLToText] turns HTML into
+// readable text without fetching anything (S07): links and images appear
+// as text only. [RenderText] picks the right one for a text part.
 package message

@@ -1,0 +1,124 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+
+	"github.com/securemail/securemail"
+)
+
+// maxMessage bounds what open reads from stdin.
+const maxMessage = 256 << 20
+
+func (c *cli) openCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "open [--json] < MESSAGE",
+		Short: "Show a received message safely, with the verdict on it",
+		Long: `open reads an RFC 5322 message on stdin and shows it as a person should see
+it: the headers and text with every terminal escape and bidi override
+neutralised, HTML as text (nothing is fetched), attachments listed but not
+opened. The verdict (encryption, each signature, warnings about the sender
+and the message's structure) goes to stderr, or with --json everything goes
+to stdout as one JSON object (CLI.md's report plus headers, body and
+attachments). Exit 1 when a security verdict failed.`,
+		Example: "  securemail open < message.eml",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			raw, err := io.ReadAll(io.LimitReader(c.stdin, maxMessage+1))
+			if err != nil {
+				return usageError("reading the message: %v", err)
+			}
+			if len(raw) > maxMessage {
+				return usageError("the message is larger than %d MiB", maxMessage>>20)
+			}
+			rep, view, err := securemail.Open(raw, nil)
+			if err != nil {
+				return usageError("%v", err)
+			}
+			if c.json {
+				if err := writeJSON(c.stdout, struct {
+					*securemail.Report
+					*securemail.View
+				}{rep, view}); err != nil {
+					return err
+				}
+			} else {
+				if err := writeView(c.stdout, view); err != nil {
+					return err
+				}
+				c.sayReport(rep)
+			}
+			if rep.Failed() {
+				return &exitError{code: exitVerdict, err: fmt.Errorf("the message is not what it claims to be")}
+			}
+			return nil
+		},
+	}
+}
+
+// writeView prints the safe view: headers, a blank line, the text, then the
+// attachments. Every string in it was neutralised by the pipeline.
+func writeView(w io.Writer, v *securemail.View) error {
+	bw := bufio.NewWriter(w)
+	for _, h := range v.Headers {
+		fmt.Fprintf(bw, "%s: %s\n", h.Name, h.Value)
+	}
+	fmt.Fprintf(bw, "\n%s", v.Body)
+	if v.Body != "" && v.Body[len(v.Body)-1] != '\n' {
+		bw.WriteByte('\n')
+	}
+	for i, a := range v.Attachments {
+		if i == 0 {
+			bw.WriteString("\nAttachments:\n")
+		}
+		fmt.Fprintf(bw, "  [%d] %s (%s, %d bytes)", i+1, a.Name, a.MediaType, a.Size)
+		if a.Note != "" {
+			fmt.Fprintf(bw, " — %s", a.Note)
+		}
+		bw.WriteByte('\n')
+	}
+	return bw.Flush()
+}
+
+// sayReport tells the verdict in words on stderr.
+func (c *cli) sayReport(r *securemail.Report) {
+	switch {
+	case r.Encryption.Kind == "none":
+		c.v.infof("encryption: none")
+	case r.Encryption.OK && r.Encryption.Integrity:
+		c.v.infof("encryption: %s, integrity protected", r.Encryption.Kind)
+	default:
+		msg := "failed"
+		if r.Encryption.Error != nil {
+			msg = *r.Encryption.Error
+		}
+		c.v.infof("encryption: %s, %s", r.Encryption.Kind, safe(msg))
+	}
+	if len(r.Signatures) == 0 {
+		c.v.infof("signature: none")
+	}
+	for _, s := range r.Signatures {
+		state := "INVALID"
+		if s.Valid && s.CoversRoot && s.MatchesFrom {
+			state = "valid"
+		} else if s.Valid && !s.MatchesFrom {
+			state = "valid, but the signer is NOT the sender"
+		}
+		detail := ""
+		if s.Error != nil {
+			detail = ": " + *s.Error
+		}
+		c.v.infof("signature (%s): %s, by %s %s%s", s.Kind, state, safe(s.Signer), s.Fingerprint, safe(detail))
+	}
+	from := r.From
+	if from == "" {
+		from = "unknown"
+	}
+	c.v.infof("from: %s", safe(from))
+	for _, w := range r.Warnings {
+		c.v.warnf("%s", safe(w))
+	}
+}

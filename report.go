@@ -1,0 +1,82 @@
+package securemail
+
+// Report is the verdict on a received message, in the JSON shape of
+// CLI.md ("The JSON report").
+type Report struct {
+	Encryption EncryptionReport  `json:"encryption"`
+	Signatures []SignatureReport `json:"signatures"`
+	// From is the address of the single From field, or "" when there is
+	// none or it is ambiguous (then Warnings say why).
+	From string `json:"from"`
+	// FromHeader is the From field as the message carries it (made safe for
+	// display), so a person sees what was judged (S32).
+	FromHeader string   `json:"from_header"`
+	Warnings   []string `json:"warnings"`
+}
+
+// EncryptionReport says how the root of the message was encrypted.
+type EncryptionReport struct {
+	Kind      string  `json:"kind"` // "pgp", "smime" or "none"
+	OK        bool    `json:"ok"`
+	Integrity bool    `json:"integrity"`
+	Algorithm string  `json:"algorithm,omitempty"`
+	Error     *string `json:"error"`
+}
+
+// SignatureReport is the verdict on one signature.
+type SignatureReport struct {
+	Kind        string `json:"kind"` // "pgp" or "smime"
+	Valid       bool   `json:"valid"`
+	Signer      string `json:"signer"`
+	Fingerprint string `json:"fingerprint"`
+	// MatchesFrom: the signer's key or certificate carries the From
+	// address (S23).
+	MatchesFrom bool `json:"matches_from"`
+	// CoversRoot: the signature covers the whole message, not a part of it
+	// (S21).
+	CoversRoot bool    `json:"covers_root"`
+	Error      *string `json:"error"`
+}
+
+// Verified reports whether the message is what it claims: encryption (if
+// any) intact, and every signature valid, covering the root and made by
+// the From address. An unsigned, unencrypted message is not "verified"
+// but not failed either; see Failed.
+func (r *Report) Verified() bool {
+	if r.Encryption.Kind != "none" && !(r.Encryption.OK && r.Encryption.Integrity) {
+		return false
+	}
+	if len(r.Signatures) == 0 {
+		return false
+	}
+	for _, s := range r.Signatures {
+		if !s.Valid || !s.CoversRoot || !s.MatchesFrom {
+			return false
+		}
+	}
+	return true
+}
+
+// Failed reports whether a security verdict failed: a decryption or
+// integrity failure, or a signature that is not valid, does not cover the
+// message, or was not made by the sender (CLI.md exit code 1).
+func (r *Report) Failed() bool {
+	if r.Encryption.Kind != "none" && !(r.Encryption.OK && r.Encryption.Integrity) {
+		return true
+	}
+	for _, s := range r.Signatures {
+		if !s.Valid || !s.CoversRoot || !s.MatchesFrom {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *Report) warn(w string) {
+	for _, have := range r.Warnings {
+		if have == w {
+			return
+		}
+	}
+	r.Warnings = append(r.Warnings, w)
+}
