@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"unicode"
 
 	"github.com/securemail/securemail/keystore"
+	"github.com/securemail/securemail/message"
 )
 
 // Exit codes, CLI.md "Exit codes".
@@ -111,32 +111,5 @@ func (v voice) report(err error) int {
 
 // safe neutralises control characters, escapes and bidi overrides in a
 // string that came from a key or a file before it reaches a terminal (S16,
-// S25): each is shown as a \u escape.
-func safe(s string) string {
-	if strings.IndexFunc(s, unsafeRune) < 0 {
-		return s
-	}
-	var b strings.Builder
-	for _, r := range s {
-		if unsafeRune(r) {
-			fmt.Fprintf(&b, "\\u%04x", r)
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
-
-func unsafeRune(r rune) bool {
-	switch {
-	case r == unicode.ReplacementChar:
-		return true
-	case r < 0x20, r == 0x7f, r >= 0x80 && r < 0xa0:
-		return true
-	case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069, r == 0x200e, r == 0x200f, r == 0x061c:
-		return true
-	case r == 0x2028, r == 0x2029, r >= 0x200b && r <= 0x200d, r == 0xfeff:
-		return true
-	}
-	return false
-}
+// S25): the message package's one-line rule.
+func safe(s string) string { return message.SafeLine(s) }
