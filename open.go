@@ -353,11 +353,11 @@ func pickAlternative(p *message.Part) *message.Part {
 }
 
 func renderText(m *message.Message, p *message.Part, opts *OpenOptions) (string, error) {
-	text, err := m.Text(p)
+	text, err := m.TextBytes(p)
 	if err != nil {
 		return "", err
 	}
-	r, err := message.RenderText(p.MediaType, p.Params, []byte(text), &message.RenderOptions{HTML: opts.HTML})
+	r, err := message.RenderText(p.MediaType, p.Params, text, &message.RenderOptions{HTML: opts.HTML})
 	return r.Text, err
 }
 

@@ -63,24 +63,32 @@ func rem(n int) int {
 // UTF-8; an unknown charset is an error). The result is not safe for a
 // terminal yet.
 func (m *Message) Text(p *Part) (string, error) {
+	b, err := m.TextBytes(p)
+	return string(b), err
+}
+
+// TextBytes is Text without the conversion to a string: for UTF-8 and
+// ASCII parts in 7bit or 8bit it is a slice of Raw, not a copy (do not
+// modify it).
+func (m *Message) TextBytes(p *Part) ([]byte, error) {
 	raw, err := m.TransferDecode(p)
 	if err != nil {
-		return string(raw), err
+		return raw, err
 	}
 	cs := strings.ToLower(p.Params["charset"])
 	switch cs {
 	case "", "us-ascii", "utf-8", "utf8", "ascii":
-		return string(raw), nil
+		return raw, nil
 	}
 	r, err := charset.Reader(cs, bytes.NewReader(raw))
 	if err != nil {
-		return string(raw), fmt.Errorf("message: %v", err)
+		return raw, fmt.Errorf("message: %v", err)
 	}
 	out, err := io.ReadAll(io.LimitReader(r, maxDecoded))
 	if err != nil {
-		return string(raw), fmt.Errorf("message: charset %s: %v", cs, err)
+		return raw, fmt.Errorf("message: charset %s: %v", cs, err)
 	}
-	return string(out), nil
+	return out, nil
 }
 
 // Filename returns the file name a part suggests: Content-Disposition's

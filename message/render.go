@@ -71,11 +71,13 @@ func RenderText(mediaType string, params map[string]string, body []byte, opts *R
 	mt := strings.ToLower(strings.TrimSpace(mediaType))
 	switch {
 	case mt == "text/plain" || mt == "":
-		s := string(body)
+		var s string
 		if strings.EqualFold(params["format"], "flowed") {
-			s = unflow(s, strings.EqualFold(params["delsp"], "yes"))
+			s = SafeText(unflow(string(body), strings.EqualFold(params["delsp"], "yes")))
+		} else {
+			// CRLF becomes LF first: SafeText then copies runs, not lines.
+			s = SafeText(string(bytes.ReplaceAll(body, []byte("\r\n"), []byte("\n"))))
 		}
-		s = SafeText(s)
 		if s != "" && !strings.HasSuffix(s, "\n") {
 			s += "\n"
 		}

@@ -128,6 +128,22 @@ func escapedRune(r rune, line bool) bool {
 // change, or len(s).
 func firstUnsafe(s string, line bool) int {
 	for i := 0; i < len(s); {
+		// Eight printable ASCII bytes at a time: none has the high bit,
+		// none is below 0x20, none is 0x7f (the classic SWAR tests).
+		for i+8 <= len(s) {
+			w := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+				uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+			const ones, highs = 0x0101010101010101, 0x8080808080808080
+			below20 := (w - ones*0x20) & ^w & highs
+			is7f := ((w ^ ones*0x7f) - ones) & ^(w ^ ones*0x7f) & highs
+			if w&highs != 0 || below20 != 0 || is7f != 0 {
+				break
+			}
+			i += 8
+		}
+		if i >= len(s) {
+			break
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if c >= 0x20 && c != 0x7f || !line && (c == '\n' || c == '\t') {
@@ -152,32 +168,34 @@ func safeString(s string, line bool) string {
 	}
 	var b strings.Builder
 	b.Grow(len(s) + 16)
-	b.WriteString(s[:i])
-	for i < len(s) {
-		if c := s[i]; c < utf8.RuneSelf {
+	for {
+		// Copy the run of safe text in one piece, then handle the one
+		// character that stopped it.
+		b.WriteString(s[:i])
+		s = s[i:]
+		if len(s) == 0 {
+			return b.String()
+		}
+		n := 1
+		if c := s[0]; c < utf8.RuneSelf {
 			switch {
-			case c == '\r' && !line && i+1 < len(s) && s[i+1] == '\n':
-				// CRLF: the LF is written next.
-			case escapedRune(rune(c), line):
-				writeEscape(&b, rune(c))
+			case c == '\r' && !line && len(s) > 1 && s[1] == '\n':
+				// CRLF: the LF is written with the next run.
 			default:
-				b.WriteByte(c)
+				writeEscape(&b, rune(c))
 			}
-			i++
-			continue
+		} else {
+			var r rune
+			r, n = utf8.DecodeRuneInString(s)
+			if r == utf8.RuneError && n == 1 {
+				b.WriteRune(utf8.RuneError)
+			} else {
+				writeEscape(&b, r)
+			}
 		}
-		r, n := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && n == 1:
-			b.WriteRune(utf8.RuneError)
-		case escapedRune(r, line):
-			writeEscape(&b, r)
-		default:
-			b.WriteString(s[i : i+n])
-		}
-		i += n
+		s = s[n:]
+		i = firstUnsafe(s, line)
 	}
-	return b.String()
 }
 
 // writeEscape writes r as \uXXXX; every escaped rune is below U+10000.
