@@ -82,6 +82,24 @@ func encodeIndex(recs []record) []byte {
 }
 
 func decodeIndex(data []byte) ([]record, error) {
+	lines, err := indexLines(data)
+	if err != nil {
+		return nil, err
+	}
+	recs := make([]record, 0, len(lines))
+	for i, row := range lines {
+		r, err := parseRecordLine(row)
+		if err != nil {
+			return nil, fmt.Errorf("record %d: %v", i+1, err)
+		}
+		recs = append(recs, r)
+	}
+	return recs, nil
+}
+
+// indexLines checks the header and the closing line of an index and
+// returns its record lines, not yet parsed.
+func indexLines(data []byte) ([]string, error) {
 	if !bytes.HasPrefix(data, []byte(indexHeader)) {
 		return nil, fmt.Errorf("not a securemail key index (unknown header)")
 	}
@@ -109,39 +127,36 @@ func decodeIndex(data []byte) ([]record, error) {
 	if len(body) > 0 {
 		text = unsafe.String(&body[0], len(body))
 	}
-	lines := strings.Count(text, "\n")
-	if count < 0 || count != lines {
-		return nil, fmt.Errorf("%d records, the closing line says %d", lines, count)
+	n := strings.Count(text, "\n")
+	if count < 0 || count != n {
+		return nil, fmt.Errorf("%d records, the closing line says %d", n, count)
 	}
-	recs := make([]record, 0, lines)
-	var fields [18]string
-	for line := 1; len(text) > 0; line++ {
+	lines := make([]string, 0, n)
+	for len(text) > 0 {
 		nl := strings.IndexByte(text, '\n')
-		row := text[:nl]
+		lines = append(lines, text[:nl])
 		text = text[nl+1:]
-		n := 0
-		for n < len(fields)-1 {
-			tab := strings.IndexByte(row, '\t')
-			if tab < 0 {
-				break
-			}
-			fields[n], row = row[:tab], row[tab+1:]
-			n++
-		}
-		fields[n] = row
-		if n != len(fields)-1 || strings.IndexByte(row, '\t') >= 0 {
-			return nil, fmt.Errorf("record %d has %d fields, want %d (%s)", line, n+1, len(indexFields), strings.Join(indexFields, " "))
-		}
-		r, err := decodeRecord(&fields)
-		if err != nil {
-			return nil, fmt.Errorf("record %d: %v", line, err)
-		}
-		recs = append(recs, r)
 	}
-	if len(recs) != count {
-		return nil, fmt.Errorf("%d records, the closing line says %d", len(recs), count)
+	return lines, nil
+}
+
+// parseRecordLine parses one record line.
+func parseRecordLine(row string) (record, error) {
+	var fields [18]string
+	n := 0
+	for n < len(fields)-1 {
+		tab := strings.IndexByte(row, '\t')
+		if tab < 0 {
+			break
+		}
+		fields[n], row = row[:tab], row[tab+1:]
+		n++
 	}
-	return recs, nil
+	fields[n] = row
+	if n != len(fields)-1 || strings.IndexByte(row, '\t') >= 0 {
+		return record{}, fmt.Errorf("%d fields, want %d (%s)", n+1, len(indexFields), strings.Join(indexFields, " "))
+	}
+	return decodeRecord(&fields)
 }
 
 func decodeRecord(f *[18]string) (record, error) {

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -503,5 +504,47 @@ func TestUnsupportedPrivateKeyIsMalformedInput(t *testing.T) {
 	var fe *FormatError
 	if !errors.As(err, &fe) {
 		t.Fatalf("%T %v", err, err)
+	}
+}
+
+// A fresh Store answers lookups by scanning the index lines, then by maps;
+// both give the same answers, and a change made through the Store is seen.
+func TestLazyIndexLookups(t *testing.T) {
+	s := newTestStore(t)
+	var fprs []string
+	for i := 0; i < 5; i++ {
+		e := newEntity(t, "U", fmt.Sprintf("u%d@example.org", i), time.Now(), 0)
+		fprs = append(fprs, pgpFingerprint(e))
+		if _, err := s.Import([]Input{{Name: "u", Data: publicBytes(t, e)}}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fresh, err := Open(s.Dir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fresh.Len() != 5 {
+		t.Fatalf("Len %d", fresh.Len())
+	}
+	for round := 0; round < 4; round++ { // scans first, maps later
+		for i, fpr := range fprs {
+			got := fresh.Lookup(fmt.Sprintf("U%d@example.org", i))
+			if len(got) != 1 || got[0].Fingerprint != fpr {
+				t.Fatalf("round %d: lookup %d: %+v", round, i, got)
+			}
+			if e, ok := fresh.Get(fpr); !ok || e.Fingerprint != fpr {
+				t.Fatalf("round %d: get %d", round, i)
+			}
+		}
+		if len(fresh.Lookup("u1@example.org.evil")) != 0 || len(fresh.Lookup("1@example.org")) != 0 {
+			t.Fatal("a substring matched as an address")
+		}
+	}
+	fresh2, _ := Open(s.Dir(), nil)
+	if err := fresh2.Delete(fprs[0], false); err != nil {
+		t.Fatal(err)
+	}
+	if fresh2.Len() != 4 || len(fresh2.Entries()) != 4 || len(fresh2.Lookup("u0@example.org")) != 0 {
+		t.Fatal("a change through the Store is not seen by it")
 	}
 }

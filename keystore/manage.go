@@ -42,7 +42,7 @@ func (s *Store) SetTrustAnchor(fpr string, on bool) error {
 // TrustAnchors returns the certificates the user made S/MIME trust anchors.
 func (s *Store) TrustAnchors() ([]*x509.Certificate, error) {
 	var out []*x509.Certificate
-	for _, r := range s.recs {
+	for _, r := range s.all() {
 		if !r.TrustAnchor {
 			continue
 		}

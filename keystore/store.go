@@ -128,6 +128,12 @@ type Store struct {
 	recs    []record
 	byFpr   map[string]int   // built on first use
 	byEmail map[string][]int // built on first use
+
+	// lines are the index's record lines not parsed yet: Open only checks
+	// the index; a command that looks up one key scans the lines for it
+	// instead of parsing all of them (see Lookup). all() parses them.
+	lines []string
+	scans int
 }
 
 // Open opens (creating if needed) the store in dir.
@@ -140,12 +146,63 @@ func Open(dir string, opts *Options) (*Store, error) {
 	}
 	// The index is replaced by rename, so it is read without the lock:
 	// readers never wait for a writer.
-	recs, err := s.readIndex()
-	if err != nil {
-		return nil, err
+	data, err := os.ReadFile(s.indexPath())
+	if errors.Is(err, fs.ErrNotExist) {
+		return s, nil
 	}
-	s.setRecords(recs)
+	if err != nil {
+		return nil, fmt.Errorf("keystore: %w", err)
+	}
+	if s.lines, err = indexLines(data); err != nil {
+		return nil, &IntegrityError{Reason: fmt.Sprintf("%s is corrupt: %v", s.indexPath(), err)}
+	}
+	if len(s.lines) == 0 {
+		s.lines = nil
+	}
 	return s, nil
+}
+
+// all parses the lines Open left unparsed, once, and returns every record.
+// A line that passed the index's checksum but does not parse (an index
+// edited by hand, checksum recomputed) is left out here; any change to the
+// store reads the index strictly and reports it.
+func (s *Store) all() []record {
+	if s.lines != nil {
+		recs := make([]record, 0, len(s.lines))
+		for _, l := range s.lines {
+			if r, err := parseRecordLine(l); err == nil {
+				recs = append(recs, r)
+			}
+		}
+		s.lines = nil
+		s.setRecords(recs)
+	}
+	return s.recs
+}
+
+// scan returns the records of the unparsed lines that contain needle (a
+// cheap pre-filter: callers check the parsed record).
+func (s *Store) scan(needle string) []record {
+	var out []record
+	for _, l := range s.lines {
+		if strings.Contains(l, needle) {
+			if r, err := parseRecordLine(l); err == nil {
+				out = append(out, r)
+			}
+		}
+	}
+	return out
+}
+
+// scanning reports whether a lookup should scan the unparsed lines rather
+// than parse them all: the first two lookups of a Store do (a command
+// looks up one or two keys); later ones parse everything and use maps.
+func (s *Store) scanning() bool {
+	if s.lines == nil || s.scans >= 2 {
+		return false
+	}
+	s.scans++
+	return true
 }
 
 // Dir is the directory the store lives in.
@@ -182,11 +239,13 @@ func (s *Store) setRecords(recs []record) {
 		slices.SortFunc(recs, compareRecords)
 	}
 	s.recs = recs
+	s.lines = nil
 	s.byFpr, s.byEmail = nil, nil
 }
 
 // maps builds the lookup maps on first use: listing needs none of them.
 func (s *Store) maps() {
+	s.all()
 	if s.byFpr != nil {
 		return
 	}
@@ -202,6 +261,7 @@ func (s *Store) maps() {
 
 // Entries returns every entry, ordered by kind and fingerprint.
 func (s *Store) Entries() []Entry {
+	s.all()
 	out := make([]Entry, len(s.recs))
 	for i := range s.recs {
 		out[i] = s.recs[i].Entry
@@ -210,16 +270,28 @@ func (s *Store) Entries() []Entry {
 }
 
 // Len is the number of keys in the store.
-func (s *Store) Len() int { return len(s.recs) }
+func (s *Store) Len() int {
+	if s.lines != nil {
+		return len(s.lines)
+	}
+	return len(s.recs)
+}
 
 // Lookup returns the entries that carry addr, pinned ones first.
 func (s *Store) Lookup(addr string) []Entry {
 	addr = NormalizeEmail(addr)
-	s.maps()
-	idx := s.byEmail[addr]
-	out := make([]Entry, 0, len(idx))
-	for _, i := range idx {
-		out = append(out, s.recs[i].Entry)
+	var out []Entry
+	if s.scanning() {
+		for _, r := range s.scan(addr) {
+			if r.HasEmail(addr) {
+				out = append(out, r.Entry)
+			}
+		}
+	} else {
+		s.maps()
+		for _, i := range s.byEmail[addr] {
+			out = append(out, s.recs[i].Entry)
+		}
 	}
 	slices.SortStableFunc(out, func(a, b Entry) int {
 		ap, bp := a.PinnedFor(addr), b.PinnedFor(addr)
@@ -236,11 +308,9 @@ func (s *Store) Lookup(addr string) []Entry {
 
 // Pinned returns the key of kind pinned for addr.
 func (s *Store) Pinned(kind Kind, addr string) (Entry, bool) {
-	addr = NormalizeEmail(addr)
-	s.maps()
-	for _, i := range s.byEmail[addr] {
-		if s.recs[i].Kind == kind && s.recs[i].PinnedFor(addr) {
-			return s.recs[i].Entry, true
+	for _, e := range s.Lookup(addr) {
+		if e.Kind == kind && e.PinnedFor(addr) {
+			return e, true
 		}
 	}
 	return Entry{}, false
@@ -250,6 +320,19 @@ func (s *Store) Pinned(kind Kind, addr string) (Entry, bool) {
 func (s *Store) Get(fingerprint string) (Entry, bool) {
 	fpr, err := NormalizeFingerprint(fingerprint)
 	if err != nil {
+		return Entry{}, false
+	}
+	return s.byFingerprint(fpr)
+}
+
+// byFingerprint finds a record by its normalised fingerprint.
+func (s *Store) byFingerprint(fpr string) (Entry, bool) {
+	if s.scanning() {
+		for _, r := range s.scan("\t" + fpr + "\t") {
+			if r.Fingerprint == fpr {
+				return r.Entry, true
+			}
+		}
 		return Entry{}, false
 	}
 	s.maps()
@@ -296,12 +379,11 @@ func (s *Store) Resolve(query string, kind Kind) (Entry, error) {
 	if err != nil {
 		return Entry{}, err
 	}
-	s.maps()
-	i, ok := s.byFpr[fpr]
-	if !ok || (kind != "" && s.recs[i].Kind != kind) {
+	e, ok := s.byFingerprint(fpr)
+	if !ok || (kind != "" && e.Kind != kind) {
 		return Entry{}, &NotFoundError{Query: query}
 	}
-	return s.recs[i].Entry, nil
+	return e, nil
 }
 
 // NormalizeEmail lower-cases an address and trims spaces and angle brackets.
