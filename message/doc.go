@@ -27,4 +27,12 @@
 // terminal escape and bidi override (S25). [HTMLToText] turns HTML into
 // readable text without fetching anything (S07): links and images appear
 // as text only. [RenderText] picks the right one for a text part.
+//
+// # Composing
+//
+// [Compose] writes a [Draft] as an RFC 5322 message: RFC 2047 words in
+// headers, RFC 2231 file names, quoted-printable or base64 chosen by
+// content, and a 7-bit canonical body ([ComposeBody]) that survives any
+// transport unchanged, as signing requires. Header injection (CR, LF, NUL
+// in any field) is refused ([ErrHeaderInjection]).
 package message
