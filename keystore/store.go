@@ -10,8 +10,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -168,16 +170,35 @@ func Open(dir string, opts *Options) (*Store, error) {
 // store reads the index strictly and reports it.
 func (s *Store) all() []record {
 	if s.lines != nil {
-		recs := make([]record, 0, len(s.lines))
-		for _, l := range s.lines {
-			if r, err := parseRecordLine(l); err == nil {
-				recs = append(recs, r)
-			}
-		}
-		s.lines = nil
-		s.setRecords(recs)
+		s.setRecords(parseLines(s.lines))
 	}
 	return s.recs
+}
+
+// parseLines parses record lines, in parallel for a large index (each
+// line is independent), dropping the ones that do not parse.
+func parseLines(lines []string) []record {
+	recs := make([]record, len(lines))
+	ok := make([]bool, len(lines))
+	workers := min(runtime.GOMAXPROCS(0), len(lines)/2000+1)
+	var wg sync.WaitGroup
+	for w := range workers {
+		lo, hi := w*len(lines)/workers, (w+1)*len(lines)/workers
+		wg.Go(func() {
+			for i := lo; i < hi; i++ {
+				r, err := parseRecordLine(lines[i])
+				recs[i], ok[i] = r, err == nil
+			}
+		})
+	}
+	wg.Wait()
+	out := recs[:0]
+	for i := range recs {
+		if ok[i] {
+			out = append(out, recs[i])
+		}
+	}
+	return out
 }
 
 // scan returns the records of the unparsed lines that contain needle (a

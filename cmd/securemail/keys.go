@@ -227,57 +227,93 @@ func writeEntriesJSON(w io.Writer, entries []keystore.Entry) error {
 }
 
 func writeKeyTable(w io.Writer, entries []keystore.Entry, now time.Time) error {
-	// Columns padded by hand: text/tabwriter is slow on 10,000 rows.
-	type row struct{ kind, secret, fpr, algo, exp, src, emails string }
-	rows := make([]row, 0, len(entries)+1)
-	rows = append(rows, row{"KIND", "SECRET", "FINGERPRINT", "ALGO", "EXPIRES", "SOURCE", "EMAILS"})
-	var width [6]int
-	for _, e := range entries {
-		r := row{kind: string(e.Kind), secret: "-", fpr: e.Fingerprint, algo: e.Algorithm, exp: "never", src: string(e.Source)}
-		if e.Secret {
-			r.secret = "sec"
-		}
-		if e.Expires != nil {
-			r.exp = e.Expires.Format(time.DateOnly)
-		}
+	// Written straight into one buffer, columns padded by hand: the table
+	// of 10,000 keys is a hot path (text/tabwriter and per-row strings
+	// cost more than opening the store).
+	expires := func(b []byte, e *keystore.Entry) []byte {
 		switch {
 		case e.Revoked:
-			r.exp = "revoked"
-		case e.Expired(now):
-			r.exp += "(expired)"
+			return append(b, "revoked"...)
+		case e.Expires == nil:
+			return append(b, "never"...)
 		}
+		b = e.Expires.AppendFormat(b, time.DateOnly)
+		if e.Expired(now) {
+			b = append(b, "(expired)"...)
+		}
+		return b
+	}
+	source := func(b []byte, e *keystore.Entry) []byte {
+		b = append(b, e.Source...)
 		if e.TrustAnchor {
-			r.src += ",anchor"
+			b = append(b, ",anchor"...)
 		}
-		var emails strings.Builder
-		for i, a := range e.Emails {
-			if i > 0 {
-				emails.WriteByte(' ')
+		return b
+	}
+	header := [6]string{"KIND", "SECRET", "FINGERPRINT", "ALGO", "EXPIRES", "SOURCE"}
+	var width [6]int
+	for i, h := range header {
+		width[i] = len(h)
+	}
+	var scratch []byte
+	for i := range entries {
+		e := &entries[i]
+		width[0] = max(width[0], len(e.Kind))
+		width[2] = max(width[2], len(e.Fingerprint))
+		width[3] = max(width[3], len(e.Algorithm))
+		width[4] = max(width[4], len(expires(scratch[:0], e)))
+		width[5] = max(width[5], len(source(scratch[:0], e)))
+	}
+	buf := make([]byte, 0, 64<<10)
+	pad := func(b []byte, start, col int) []byte {
+		for n := len(b) - start; n < width[col]+2; n++ {
+			b = append(b, ' ')
+		}
+		return b
+	}
+	for i, h := range header {
+		start := len(buf)
+		buf = pad(append(buf, h...), start, i)
+	}
+	buf = append(buf, "EMAILS\n"...)
+	for i := range entries {
+		e := &entries[i]
+		start := len(buf)
+		buf = pad(append(buf, e.Kind...), start, 0)
+		start = len(buf)
+		if e.Secret {
+			buf = append(buf, "sec"...)
+		} else {
+			buf = append(buf, '-')
+		}
+		buf = pad(buf, start, 1)
+		start = len(buf)
+		buf = pad(append(buf, e.Fingerprint...), start, 2)
+		start = len(buf)
+		buf = pad(append(buf, e.Algorithm...), start, 3)
+		start = len(buf)
+		buf = pad(expires(buf, e), start, 4)
+		start = len(buf)
+		buf = pad(source(buf, e), start, 5)
+		for j, a := range e.Emails {
+			if j > 0 {
+				buf = append(buf, ' ')
 			}
-			emails.WriteString(safe(a))
+			buf = append(buf, safe(a)...)
 			if e.PinnedFor(a) {
-				emails.WriteByte('*')
+				buf = append(buf, '*')
 			}
 		}
-		r.emails = emails.String()
-		rows = append(rows, r)
-	}
-	for _, r := range rows {
-		for i, f := range []string{r.kind, r.secret, r.fpr, r.algo, r.exp, r.src} {
-			width[i] = max(width[i], len(f))
+		buf = append(buf, '\n')
+		if len(buf) > 48<<10 {
+			if _, err := w.Write(buf); err != nil {
+				return err
+			}
+			buf = buf[:0]
 		}
 	}
-	bw := bufio.NewWriterSize(w, 64<<10)
-	pad := strings.Repeat(" ", 80)
-	for _, r := range rows {
-		for i, f := range []string{r.kind, r.secret, r.fpr, r.algo, r.exp, r.src} {
-			bw.WriteString(f)
-			bw.WriteString(pad[:width[i]-len(f)+2])
-		}
-		bw.WriteString(r.emails)
-		bw.WriteByte('\n')
-	}
-	return bw.Flush()
+	_, err := w.Write(buf)
+	return err
 }
 
 func (c *cli) keysImport() *cobra.Command {
