@@ -979,17 +979,18 @@ func encodeContent(data []byte) (cte string, body []byte) {
 	return "base64", base64Lines(data)
 }
 
+// cutLine splits data at its first CRLF: the line, what follows it, and
+// whether there was a CRLF.
+func cutLine(data []byte) (line, rest []byte, crlf bool) {
+	return bytes.Cut(data, []byte("\r\n"))
+}
+
 // sevenBitSafe reports whether data can travel as 7bit and come through
 // any transport, and a signature over it with it.
 func sevenBitSafe(data []byte) bool {
 	for len(data) > 0 {
-		line := data
-		i := bytes.Index(data, []byte("\r\n"))
-		if i >= 0 {
-			line, data = data[:i], data[i+2:]
-		} else {
-			data = nil
-		}
+		line, rest, _ := cutLine(data)
+		data = rest
 		if len(line) > hardLineLimit || bytes.HasPrefix(line, []byte("From ")) ||
 			len(line) > 0 && isHeaderSpace(line[len(line)-1]) {
 			return false
@@ -1013,13 +1014,8 @@ func quotedPrintable(data []byte) []byte {
 	out := make([]byte, 0, len(data)+len(data)/8)
 	lineLen := 0
 	for len(data) > 0 {
-		line := data
-		i := bytes.Index(data, []byte("\r\n"))
-		if i >= 0 {
-			line, data = data[:i], data[i+2:]
-		} else {
-			data = nil
-		}
+		line, rest, crlf := cutLine(data)
+		data = rest
 		for j := 0; j < len(line); j++ {
 			c := line[j]
 			last := j == len(line)-1
@@ -1046,7 +1042,7 @@ func quotedPrintable(data []byte) []byte {
 			}
 			lineLen += n
 		}
-		if i >= 0 {
+		if crlf {
 			out = append(out, "\r\n"...)
 			lineLen = 0
 		}
