@@ -75,8 +75,7 @@ func RenderText(mediaType string, params map[string]string, body []byte, opts *R
 		if strings.EqualFold(params["format"], "flowed") {
 			s = SafeText(unflow(string(body), strings.EqualFold(params["delsp"], "yes")))
 		} else {
-			// CRLF becomes LF first: SafeText then copies runs, not lines.
-			s = SafeText(string(bytes.ReplaceAll(body, []byte("\r\n"), []byte("\n"))))
+			s = SafeText(string(body)) // CRLF becomes LF there
 		}
 		if s != "" && !strings.HasSuffix(s, "\n") {
 			s += "\n"
