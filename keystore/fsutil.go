@@ -101,28 +101,16 @@ func syncDir(dir string) error {
 	return nil
 }
 
-// lockMode says whether a lock is shared (readers) or exclusive (writers).
-type lockMode int
-
-const (
-	lockShared lockMode = iota
-	lockExclusive
-)
-
-// lockFile takes an advisory flock on path, waiting for it. Locks are held
-// per open file, so two Stores in one process exclude each other as two
-// processes do.
-func lockFile(path string, mode lockMode) (unlock func(), err error) {
+// lockFile takes an exclusive advisory flock on path, waiting for it: the
+// writers' lock (readers take none). Locks are held per open file, so two
+// Stores in one process exclude each other as two processes do.
+func lockFile(path string) (unlock func(), err error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, fileMode)
 	if err != nil {
 		return nil, err
 	}
-	how := syscall.LOCK_SH
-	if mode == lockExclusive {
-		how = syscall.LOCK_EX
-	}
 	for {
-		err = syscall.Flock(int(f.Fd()), how)
+		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX)
 		if !errors.Is(err, syscall.EINTR) {
 			break
 		}

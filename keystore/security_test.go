@@ -82,13 +82,11 @@ func TestHelperProcess(t *testing.T) {
 	prefix := os.Getenv("KEYSTORE_HELPER_PREFIX")
 	for i := 0; i < n; i++ {
 		e := newEntity(t, "User", fmt.Sprintf("%s%d@example.org", prefix, i), time.Now(), 0)
-		if _, err := s.Import([]Input{{Name: "k", Data: publicBytes(t, e)}}, opts.importOpts()); err != nil {
+		if _, err := s.Import([]Input{{Name: "k", Data: publicBytes(t, e)}}, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
 }
-
-func (o *Options) importOpts() *ImportOptions { return &ImportOptions{} }
 
 func helperCmd(t *testing.T, dir, mode, prefix string, n int) *exec.Cmd {
 	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperProcess$", "-test.count=1")

@@ -42,7 +42,7 @@ func (t *tx) indexRecord(i int) {
 // linked exclusively), then the index is replaced atomically. Objects no
 // longer referenced are removed afterwards.
 func (s *Store) update(fn func(*tx) error) error {
-	unlock, err := lockFile(s.lockPath(), lockExclusive)
+	unlock, err := lockFile(s.lockPath())
 	if err != nil {
 		return err
 	}
