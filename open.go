@@ -1,8 +1,10 @@
 package securemail
 
 import (
+	"bytes"
 	"fmt"
 	"net/mail"
+	"slices"
 	"strings"
 
 	"github.com/securemail/securemail/message"
@@ -11,8 +13,9 @@ import (
 // Handler removes one scheme's protection from the root of a message.
 // OpenPGP and S/MIME register one each.
 type Handler interface {
-	// Handles reports whether root is protected by this handler's scheme.
-	Handles(root *message.Part) bool
+	// Handles reports whether the root of m is protected by this
+	// handler's scheme.
+	Handles(m *message.Message) bool
 	// Unwrap verifies and/or decrypts the root of m. It returns the inner
 	// entity (an RFC 5322 message or MIME entity) once it is authenticated,
 	// never before (S04), with the verdicts.
@@ -24,6 +27,12 @@ type Unwrapped struct {
 	Inner      []byte
 	Encryption *EncryptionReport // nil: this layer is a signature only
 	Signatures []SignatureReport
+	// Unprotected is text of the root that the protection does not
+	// cover (around an inline OpenPGP block: S22). It is shown apart,
+	// never joined with the protected text.
+	Unprotected string
+	// Warnings are what the handler wants a person to know.
+	Warnings []string
 }
 
 // OpenOptions configure Open. A nil *OpenOptions means no scheme handlers
@@ -37,8 +46,11 @@ type OpenOptions struct {
 // View is what a person is shown of a message: everything in it has been
 // neutralised for a terminal (S25).
 type View struct {
-	Headers     []HeaderLine `json:"headers"`
-	Body        string       `json:"body"`
+	Headers []HeaderLine `json:"headers"`
+	Body    string       `json:"body"`
+	// Unprotected is text that came with the message outside its
+	// protection (S22): shown apart, marked as not protected.
+	Unprotected string       `json:"unprotected,omitempty"`
 	Attachments []Attachment `json:"attachments"`
 }
 
@@ -66,17 +78,56 @@ const maxLayers = 4
 // Malformed input is an error; a failed verdict is not (it is in the
 // Report).
 func Open(raw []byte, opts *OpenOptions) (*Report, *View, error) {
+	o, err := open(raw, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	view := &View{Headers: viewHeaders(o.outer, o.inner), Attachments: []Attachment{}}
+	view.Unprotected = strings.Join(o.unprotected, "\n\n")
+	renderBody(o.rep, view, o.inner, o.opts)
+	return o.rep, view, nil
+}
+
+// Decrypt removes the encryption of a received message and returns the
+// report and the decrypted message: the outer header fields, with those
+// the encrypted part protects (RFC 9788) taken from inside, over the
+// decrypted entity. Signature layers inside stay as they are (so the
+// result can be verified again), their verdicts are in the report. A
+// message that is not encrypted comes back unchanged.
+func Decrypt(raw []byte, opts *OpenOptions) (*Report, []byte, error) {
+	o, err := open(raw, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	if o.decrypted == nil {
+		return o.rep, o.outer.Raw, nil
+	}
+	return o.rep, joinHeader(o.outer, o.decrypted), nil
+}
+
+// opened is a message with its layers of protection removed.
+type opened struct {
+	opts        *OpenOptions
+	rep         *Report
+	outer       *message.Message
+	inner       *message.Message // under every layer
+	decrypted   *message.Message // under the last encryption layer, if any
+	unprotected []string
+}
+
+func open(raw []byte, opts *OpenOptions) (*opened, error) {
 	if opts == nil {
 		opts = &OpenOptions{}
 	}
 	m, err := message.Parse(raw, opts.Parse)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
+	o := &opened{opts: opts, outer: m}
 	rep := &Report{Encryption: EncryptionReport{Kind: "none"}, Signatures: []SignatureReport{}, Warnings: []string{}}
-	outer := m
+	o.rep = rep
 	for layer := 0; ; layer++ {
-		h := handlerFor(opts.Handlers, m.Root)
+		h := handlerFor(opts.Handlers, m)
 		if h == nil {
 			if kind, what := protection(m.Root); what != "" {
 				unsupported(rep, kind, what)
@@ -84,34 +135,108 @@ func Open(raw []byte, opts *OpenOptions) (*Report, *View, error) {
 			break
 		}
 		if layer == maxLayers {
-			return nil, nil, fmt.Errorf("securemail: more than %d layers of protection", maxLayers)
+			return nil, fmt.Errorf("securemail: more than %d layers of protection", maxLayers)
 		}
 		u, err := h.Unwrap(m, opts)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		if u.Encryption != nil {
 			rep.Encryption = *u.Encryption
 		}
 		rep.Signatures = append(rep.Signatures, u.Signatures...)
+		for _, w := range u.Warnings {
+			rep.warn(w)
+		}
+		if u.Unprotected != "" {
+			o.unprotected = append(o.unprotected, message.SafeText(u.Unprotected))
+			if u.Encryption != nil {
+				rep.Encryption.Partial = true
+			}
+		}
 		if u.Inner == nil {
 			break // nothing authenticated to show
 		}
 		inner, err := message.Parse(u.Inner, opts.Parse)
 		if err != nil {
-			return nil, nil, fmt.Errorf("securemail: the protected content: %w", err)
+			return nil, fmt.Errorf("securemail: the protected content: %w", err)
 		}
 		m = inner
+		if u.Encryption != nil {
+			o.decrypted = inner
+		}
 	}
-	judgeFrom(rep, outer.Root.Header)
-	view := &View{Headers: viewHeaders(outer, m), Attachments: []Attachment{}}
-	renderBody(rep, view, m, opts)
-	return rep, view, nil
+	o.inner = m
+	judgeFrom(rep, o.outer.Root.Header)
+	bindSigners(rep)
+	if m != o.outer {
+		checkProtectedFrom(rep, m)
+	}
+	return o, nil
 }
 
-func handlerFor(hs []Handler, root *message.Part) Handler {
+// joinHeader puts the outer message's header fields over the entity of
+// inner: fields inner also has (the protected ones) and the outer MIME
+// fields are dropped from the outside.
+func joinHeader(outer, inner *message.Message) []byte {
+	innerNames := map[string]bool{}
+	for _, f := range inner.Root.Header.Fields {
+		innerNames[strings.ToLower(f.Name)] = true
+	}
+	var b bytes.Buffer
+	for _, f := range outer.Root.Header.Fields {
+		n := strings.ToLower(f.Name)
+		if innerNames[n] || strings.HasPrefix(n, "content-") || n == "mime-version" {
+			continue
+		}
+		b.Write(outer.Raw[f.Start:f.End])
+	}
+	b.WriteString("MIME-Version: 1.0\r\n")
+	b.Write(inner.Raw)
+	return b.Bytes()
+}
+
+// bindSigners binds each signature to the sender (S23): a signature is
+// valid only when its signer's key or certificate carries the From
+// address.
+func bindSigners(rep *Report) {
+	for i := range rep.Signatures {
+		s := &rep.Signatures[i]
+		s.MatchesFrom = rep.From != "" && slices.Contains(s.Emails, rep.From)
+		if !s.Valid || s.MatchesFrom {
+			continue
+		}
+		s.Valid = false
+		var msg string
+		switch {
+		case rep.From == "":
+			msg = "the sender is unknown, so the signer cannot be bound to it"
+		case len(s.Emails) == 0:
+			msg = fmt.Sprintf("the signer's key carries no address; the message is from %s", message.SafeLine(rep.From))
+		default:
+			msg = fmt.Sprintf("signed by %s, but the message is from %s", message.SafeLine(strings.Join(s.Emails, ", ")), message.SafeLine(rep.From))
+		}
+		s.Error = &msg
+		rep.warn(msg)
+	}
+}
+
+// checkProtectedFrom warns when the protected header fields (RFC 9788)
+// name another sender than the outside.
+func checkProtectedFrom(rep *Report, inner *message.Message) {
+	in := inner.Root.Header.Get("From")
+	if in == "" {
+		return
+	}
+	a, err := mail.ParseAddress(in)
+	if err != nil || !strings.EqualFold(a.Address, rep.From) {
+		rep.warn(fmt.Sprintf("the protected From field (%s) differs from the outside one", message.SafeLine(message.DecodeText(in))))
+	}
+}
+
+func handlerFor(hs []Handler, m *message.Message) Handler {
 	for _, h := range hs {
-		if h.Handles(root) {
+		if h.Handles(m) {
 			return h
 		}
 	}

@@ -16,11 +16,17 @@ type Report struct {
 
 // EncryptionReport says how the root of the message was encrypted.
 type EncryptionReport struct {
-	Kind      string  `json:"kind"` // "pgp", "smime" or "none"
-	OK        bool    `json:"ok"`
-	Integrity bool    `json:"integrity"`
-	Algorithm string  `json:"algorithm,omitempty"`
-	Error     *string `json:"error"`
+	Kind      string `json:"kind"` // "pgp", "smime" or "none"
+	OK        bool   `json:"ok"`
+	Integrity bool   `json:"integrity"`
+	Algorithm string `json:"algorithm,omitempty"`
+	// Partial: only part of the message was encrypted (an inline block
+	// with text around it, S22); the rest is shown apart as unprotected.
+	Partial bool    `json:"partial,omitempty"`
+	Error   *string `json:"error"`
+	// Err is the error behind Error, for callers that map it (to an exit
+	// code, say).
+	Err error `json:"-"`
 }
 
 // SignatureReport is the verdict on one signature.
@@ -34,8 +40,14 @@ type SignatureReport struct {
 	MatchesFrom bool `json:"matches_from"`
 	// CoversRoot: the signature covers the whole message, not a part of it
 	// (S21).
-	CoversRoot bool    `json:"covers_root"`
-	Error      *string `json:"error"`
+	CoversRoot bool `json:"covers_root"`
+	// KeySource says where the signer's key or certificate came from:
+	// "keystore", "smimea", "message", or "" when unknown.
+	KeySource string  `json:"key_source,omitempty"`
+	Error     *string `json:"error"`
+	// Emails are the addresses the signer's key or certificate carries;
+	// Open compares them with the From address.
+	Emails []string `json:"-"`
 }
 
 // Verified reports whether the message is what it claims: encryption (if
@@ -43,7 +55,7 @@ type SignatureReport struct {
 // the From address. An unsigned, unencrypted message is not "verified"
 // but not failed either; see Failed.
 func (r *Report) Verified() bool {
-	if r.Encryption.Kind != "none" && !(r.Encryption.OK && r.Encryption.Integrity) {
+	if r.Encryption.Kind != "none" && !(r.Encryption.OK && r.Encryption.Integrity && !r.Encryption.Partial) {
 		return false
 	}
 	if len(r.Signatures) == 0 {

@@ -694,6 +694,26 @@ type composer struct{ rand io.Reader }
 // nor quoted-printable output can contain, and the parts are searched
 // anyway, for their 7bit bodies and nested boundaries.
 func (c *composer) multipart(subtype string, parts [][]byte) ([]byte, error) {
+	return c.multipartWith("multipart/"+subtype, nil, parts)
+}
+
+// ComposeMultipart joins ready entities (each its Content-* fields, a
+// blank line and its body, CRLF line ends) into a multipart entity of
+// mediaType with params and a fresh boundary from rnd (nil:
+// crypto/rand). The parts' bytes are kept exactly: what a
+// multipart/signed signature covers is the first part as given.
+func ComposeMultipart(rnd io.Reader, mediaType string, params [][2]string, parts [][]byte) ([]byte, error) {
+	if !strings.HasPrefix(mediaType, "multipart/") {
+		return nil, fmt.Errorf("message: %q is not a multipart type", mediaType)
+	}
+	if rnd == nil {
+		rnd = rand.Reader
+	}
+	c := composer{rand: rnd}
+	return c.multipartWith(mediaType, params, parts)
+}
+
+func (c *composer) multipartWith(mediaType string, params [][2]string, parts [][]byte) ([]byte, error) {
 	var boundary string
 	for try := 0; ; try++ {
 		if try == 10 {
@@ -711,7 +731,8 @@ func (c *composer) multipart(subtype string, parts [][]byte) ([]byte, error) {
 	}
 	var b bytes.Buffer
 	var h headerWriter
-	if err := h.structured("Content-Type", formatContentType("multipart/"+subtype, [][2]string{{"boundary", boundary}})); err != nil {
+	all := append(append([][2]string{}, params...), [2]string{"boundary", boundary})
+	if err := h.structured("Content-Type", formatContentType(mediaType, all)); err != nil {
 		return nil, err
 	}
 	b.Write(h.buf.Bytes())
@@ -1066,3 +1087,7 @@ func base64Lines(data []byte) []byte {
 	}
 	return out
 }
+
+// QuotedPrintable encodes data as quoted-printable (RFC 2045 §6.7), CRLF
+// line ends kept as line breaks.
+func QuotedPrintable(data []byte) []byte { return quotedPrintable(data) }

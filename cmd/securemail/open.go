@@ -34,7 +34,11 @@ attachments). Exit 1 when a security verdict failed.`,
 			if len(raw) > maxMessage {
 				return usageError("the message is larger than %d MiB", maxMessage>>20)
 			}
-			rep, view, err := securemail.Open(raw, nil)
+			st, err := c.openStore()
+			if err != nil {
+				return err
+			}
+			rep, view, err := securemail.Open(raw, c.openOptions(st))
 			if err != nil {
 				return usageError("%v", err)
 			}

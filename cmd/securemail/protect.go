@@ -1,0 +1,566 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"unicode/utf8"
+
+	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
+	"github.com/spf13/cobra"
+
+	"github.com/securemail/securemail"
+	"github.com/securemail/securemail/keystore"
+	"github.com/securemail/securemail/pgp"
+)
+
+// schemeFlags are --pgp and --smime.
+type schemeFlags struct {
+	pgp, smime bool
+}
+
+func (f *schemeFlags) add(cmd *cobra.Command) {
+	cmd.Flags().BoolVar(&f.pgp, "pgp", false, "use OpenPGP (PGP/MIME)")
+	cmd.Flags().BoolVar(&f.smime, "smime", false, "use S/MIME")
+	cmd.MarkFlagsMutuallyExclusive("pgp", "smime")
+}
+
+func (f *schemeFlags) scheme() (string, error) {
+	switch {
+	case f.smime:
+		return "", usageError("S/MIME is not available in this version yet; use --pgp")
+	case f.pgp:
+		return "pgp", nil
+	}
+	return "", nil
+}
+
+type pgpEntity = openpgp.Entity
+
+// pgpScheme is the OpenPGP scheme over the keystore, asking for
+// passphrases the CLI way.
+func (c *cli) pgpScheme(st *keystore.Store) *securemail.PGP {
+	return &securemail.PGP{Store: st, Passphrase: c.keyPassphrase}
+}
+
+func (c *cli) keyPassphrase(e keystore.Entry) ([]byte, error) {
+	return c.readPassphrase("Passphrase for "+e.Fingerprint, false)
+}
+
+func (c *cli) openOptions(st *keystore.Store) *securemail.OpenOptions {
+	return &securemail.OpenOptions{Handlers: []securemail.Handler{c.pgpScheme(st)}}
+}
+
+// readMessage reads an RFC 5322 message from stdin, bounded.
+func (c *cli) readMessage() ([]byte, error) {
+	raw, err := io.ReadAll(io.LimitReader(c.stdin, maxMessage+1))
+	if err != nil {
+		return nil, usageError("reading the message: %v", err)
+	}
+	if len(raw) > maxMessage {
+		return nil, usageError("the message is larger than %d MiB (use --raw for large data)", maxMessage>>20)
+	}
+	return raw, nil
+}
+
+func (c *cli) encryptCommand() *cobra.Command {
+	var sf schemeFlags
+	var to []string
+	var sign, raw bool
+	var from string
+	cmd := &cobra.Command{
+		Use:   "encrypt [--pgp|--smime] [-r ADDR]... [--sign] [--from ADDR] [--raw] < IN > OUT",
+		Short: "Encrypt a message (or, with --raw, any data) to its recipients and yourself",
+		Long: `encrypt reads an RFC 5322 message on stdin and writes it encrypted
+(PGP/MIME) to stdout, ready for sendmail -t. Recipients are To, Cc and Bcc
+unless -r is given; the sender (From, or --from) can always read it too.
+The Subject is protected inside (RFC 9788) and shown outside as "...".
+If any recipient has no usable key, nothing is written and exit is 3,
+naming each such recipient.
+
+With --raw, stdin is any data and the output an ASCII-armored OpenPGP
+message; -r is required.`,
+		Example: "  securemail encrypt --sign < draft.eml | sendmail -t\n  securemail encrypt --raw -r bob@example.org < report.pdf > report.pdf.asc",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			scheme, err := sf.scheme()
+			if err != nil {
+				return err
+			}
+			st, err := c.openStore()
+			if err != nil {
+				return err
+			}
+			if raw {
+				if len(to) == 0 {
+					return usageError("--raw needs at least one -r ADDR")
+				}
+				return c.encryptRaw(st, to, sign, from)
+			}
+			in, err := c.readMessage()
+			if err != nil {
+				return err
+			}
+			out, err := securemail.ProtectMessage(in, securemail.Policy{Encrypt: true, Sign: sign, Scheme: scheme}, to, from,
+				&securemail.ProtectOptions{Protectors: []securemail.Protector{c.pgpScheme(st)}})
+			if err != nil {
+				return protectError(err)
+			}
+			_, err = c.stdout.Write(out)
+			return err
+		},
+	}
+	sf.add(cmd)
+	cmd.Flags().StringArrayVarP(&to, "recipient", "r", nil, "encrypt to `ADDR` (repeatable); default: To, Cc and Bcc")
+	cmd.Flags().BoolVar(&sign, "sign", false, "sign too, inside the encryption")
+	cmd.Flags().StringVar(&from, "from", "", "the sender `ADDR` (default: From)")
+	cmd.Flags().BoolVar(&raw, "raw", false, "encrypt any data, not a mail message")
+	return cmd
+}
+
+// protectError gives the exit codes of CLI.md to the pipeline's errors.
+func protectError(err error) error {
+	var missing *securemail.MissingKeysError
+	var rec *pgp.RecipientError
+	if errors.As(err, &missing) || errors.As(err, &rec) {
+		return &exitError{code: exitNotFound, err: err, hint: "import their keys with 'securemail keys import', or leave them out"}
+	}
+	var ns *securemail.NoSchemeError
+	if errors.As(err, &ns) {
+		return &exitError{code: exitNotFound, err: err}
+	}
+	return err
+}
+
+// sender finds the user's identity for from (or the only one there is).
+func (c *cli) sender(st *keystore.Store, from string) (*keystore.Entry, error) {
+	if from != "" {
+		var cands []keystore.Entry
+		for _, e := range st.Lookup(from) {
+			if e.Kind == keystore.PGP && e.Secret && !e.Revoked {
+				cands = append(cands, e)
+			}
+		}
+		if len(cands) == 0 {
+			return nil, &keystore.NotFoundError{Query: "OpenPGP secret key for " + from}
+		}
+		return &cands[0], nil
+	}
+	var ids []keystore.Entry
+	for _, e := range st.Entries() {
+		if e.Kind == keystore.PGP && e.Secret && !e.Revoked {
+			ids = append(ids, e)
+		}
+	}
+	switch len(ids) {
+	case 0:
+		return nil, &keystore.NotFoundError{Query: "an OpenPGP identity (make one with 'securemail keys generate')"}
+	case 1:
+		return &ids[0], nil
+	}
+	return nil, usageError("you have %d OpenPGP identities: say which with --from ADDR", len(ids))
+}
+
+func (c *cli) encryptRaw(st *keystore.Store, to []string, sign bool, from string) error {
+	self, err := c.sender(st, from)
+	if err != nil && (sign || from != "") {
+		return err
+	}
+	addrs := append([]string{}, to...)
+	scheme := c.pgpScheme(st)
+	recips, err := scheme.Recipients(addrs)
+	if err != nil {
+		return protectError(err)
+	}
+	if self != nil {
+		k, err := st.PGPKey(self.Fingerprint)
+		if err != nil {
+			return err
+		}
+		recips = append(recips, pgp.Recipient{Name: "yourself", Key: k})
+	}
+	var signer *pgpEntity
+	if sign {
+		if signer, err = c.unlock(st, self); err != nil {
+			return err
+		}
+	}
+	bw := bufio.NewWriterSize(c.stdout, 256<<10)
+	w, err := pgp.Encrypt(bw, recips, signer, &pgp.WriteParams{Armor: true})
+	if err != nil {
+		return protectError(err)
+	}
+	if _, err := io.Copy(w, c.stdin); err != nil {
+		return err
+	}
+	if err := w.Close(); err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+func (c *cli) unlock(st *keystore.Store, e *keystore.Entry) (*pgpEntity, error) {
+	var pass []byte
+	if e.Protected {
+		p, err := c.keyPassphrase(*e)
+		if err != nil {
+			return nil, err
+		}
+		pass = p
+	}
+	return st.UnlockPGP(e.Fingerprint, pass)
+}
+
+func (c *cli) signCommand() *cobra.Command {
+	var sf schemeFlags
+	var raw bool
+	var from string
+	cmd := &cobra.Command{
+		Use:   "sign [--pgp|--smime] [--from ADDR] [--raw] < IN > OUT",
+		Short: "Sign a message (or, with --raw, any data)",
+		Long: `sign reads an RFC 5322 message on stdin and writes it signed (PGP/MIME
+multipart/signed, the signature over the exact bytes of the content) to
+stdout. The signing key is your identity for From (or --from).
+
+With --raw, stdin is any data and the output an ASCII-armored signed
+OpenPGP message.`,
+		Example: "  securemail sign < draft.eml | sendmail -t",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			scheme, err := sf.scheme()
+			if err != nil {
+				return err
+			}
+			st, err := c.openStore()
+			if err != nil {
+				return err
+			}
+			if raw {
+				self, err := c.sender(st, from)
+				if err != nil {
+					return err
+				}
+				signer, err := c.unlock(st, self)
+				if err != nil {
+					return err
+				}
+				bw := bufio.NewWriterSize(c.stdout, 256<<10)
+				w, err := pgp.Sign(bw, signer, &pgp.WriteParams{Armor: true})
+				if err != nil {
+					return err
+				}
+				if _, err := io.Copy(w, c.stdin); err != nil {
+					return err
+				}
+				if err := w.Close(); err != nil {
+					return err
+				}
+				return bw.Flush()
+			}
+			in, err := c.readMessage()
+			if err != nil {
+				return err
+			}
+			out, err := securemail.ProtectMessage(in, securemail.Policy{Sign: true, Scheme: scheme}, nil, from,
+				&securemail.ProtectOptions{Protectors: []securemail.Protector{c.pgpScheme(st)}})
+			if err != nil {
+				return protectError(err)
+			}
+			_, err = c.stdout.Write(out)
+			return err
+		},
+	}
+	sf.add(cmd)
+	cmd.Flags().StringVar(&from, "from", "", "the sender `ADDR` (default: From)")
+	cmd.Flags().BoolVar(&raw, "raw", false, "sign any data, not a mail message")
+	return cmd
+}
+
+func (c *cli) decryptCommand() *cobra.Command {
+	var raw bool
+	cmd := &cobra.Command{
+		Use:   "decrypt [--json] [--raw] < IN > OUT",
+		Short: "Decrypt a message (or, with --raw, an OpenPGP message) and check its signatures",
+		Long: `decrypt reads an encrypted RFC 5322 message on stdin and writes the
+decrypted message to stdout; the verdict (encryption, each signature) goes
+to stderr, or with --json one JSON object goes to stdout with the message in
+its "message" field. Nothing is written unless the whole message is
+authentic: a message that fails its integrity check yields no output and
+exit 1. No key to decrypt with: exit 3.
+
+With --raw, stdin is an OpenPGP message (armored or binary) and stdout its
+content, streamed through an encrypted spool so that any size works.`,
+		Example: "  securemail decrypt < message.eml > plain.eml\n  securemail decrypt --raw < report.pdf.asc > report.pdf",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			st, err := c.openStore()
+			if err != nil {
+				return err
+			}
+			if raw {
+				return c.decryptRaw(st)
+			}
+			in, err := c.readMessage()
+			if err != nil {
+				return err
+			}
+			rep, out, err := securemail.Decrypt(in, c.openOptions(st))
+			if err != nil {
+				return usageError("%v", err)
+			}
+			if rep.Encryption.Kind == "none" {
+				return usageError("the message is not encrypted")
+			}
+			if rep.Encryption.Err != nil || !rep.Encryption.OK {
+				c.sayReportOrJSON(rep, nil)
+				return decryptError(rep)
+			}
+			if c.json {
+				if err := c.writeReportJSON(rep, out); err != nil {
+					return err
+				}
+			} else {
+				if _, err := c.stdout.Write(out); err != nil {
+					return err
+				}
+				c.sayReport(rep)
+			}
+			return verdict(rep)
+		},
+	}
+	cmd.Flags().BoolVar(&raw, "raw", false, "decrypt an OpenPGP message of any data, not a mail message")
+	return cmd
+}
+
+// decryptError is the error (and exit code) of a failed decryption.
+func decryptError(rep *securemail.Report) error {
+	var nokey *pgp.NoKeyError
+	var pass *keystore.PassphraseError
+	err := rep.Encryption.Err
+	if err == nil {
+		err = errors.New("the message could not be decrypted")
+	}
+	switch {
+	case errors.As(err, &pass), errors.Is(err, keystore.ErrWrongPassphrase):
+		return err
+	case errors.As(err, &nokey):
+		return &exitError{code: exitNotFound, err: err, hint: "it is not encrypted to any key in your keystore ('securemail keys list')"}
+	}
+	return &exitError{code: exitVerdict, err: err}
+}
+
+// verdict is the exit status of a report: 1 when it failed.
+func verdict(rep *securemail.Report) error {
+	if rep.Failed() {
+		return &exitError{code: exitVerdict, err: fmt.Errorf("the message is not what it claims to be")}
+	}
+	return nil
+}
+
+func (c *cli) sayReportOrJSON(rep *securemail.Report, msg []byte) {
+	if c.json {
+		c.writeReportJSON(rep, msg)
+		return
+	}
+	c.sayReport(rep)
+}
+
+// writeReportJSON writes the report with the message in "message" (text)
+// or "message_base64" (when it is not UTF-8).
+func (c *cli) writeReportJSON(rep *securemail.Report, msg []byte) error {
+	out := struct {
+		*securemail.Report
+		Message       *string `json:"message,omitempty"`
+		MessageBase64 *string `json:"message_base64,omitempty"`
+	}{Report: rep}
+	if msg != nil {
+		if utf8.Valid(msg) {
+			s := string(msg)
+			out.Message = &s
+		} else {
+			s := base64.StdEncoding.EncodeToString(msg)
+			out.MessageBase64 = &s
+		}
+	}
+	return writeJSON(c.stdout, out)
+}
+
+// rawReport turns a pgp.Result into the report of CLI.md; signers are
+// bound to from when it is given.
+func rawReport(scheme *securemail.PGP, res *pgp.Result, from string) *securemail.Report {
+	rep := &securemail.Report{Encryption: securemail.EncryptionReport{Kind: "none"}, Signatures: []securemail.SignatureReport{}, Warnings: []string{}, From: from}
+	if res.Encrypted {
+		rep.Encryption = securemail.EncryptionReport{Kind: "pgp", OK: true, Integrity: res.Integrity, Algorithm: res.Algorithm}
+	}
+	rep.Signatures = scheme.SignatureReports(res.Signatures, true)
+	for i := range rep.Signatures {
+		s := &rep.Signatures[i]
+		s.MatchesFrom = false
+		if from == "" {
+			continue // nothing to bind to: --raw without --signer
+		}
+		for _, e := range s.Emails {
+			if e == from {
+				s.MatchesFrom = true
+			}
+		}
+		if !s.MatchesFrom && s.Valid {
+			s.Valid = false
+			msg := "the signer's key does not carry " + from
+			s.Error = &msg
+		}
+	}
+	if res.Filename != "" {
+		rep.Warnings = append(rep.Warnings, "the data is named "+safe(res.Filename)+" (as its sender wrote it)")
+	}
+	return rep
+}
+
+func (c *cli) decryptRaw(st *keystore.Store) error {
+	scheme := c.pgpScheme(st)
+	var buf bytes.Buffer
+	var out io.Writer = bufio.NewWriterSize(c.stdout, 256<<10)
+	if c.json {
+		out = &buf
+	}
+	res, err := pgp.Read(c.stdin, out, scheme.Keyring(nil), nil)
+	if err != nil {
+		return pgpError(err)
+	}
+	if bw, ok := out.(*bufio.Writer); ok {
+		if err := bw.Flush(); err != nil {
+			return err
+		}
+	}
+	rep := rawReport(scheme, res, "")
+	if c.json {
+		if err := c.writeReportJSON(rep, buf.Bytes()); err != nil {
+			return err
+		}
+	} else {
+		c.sayReport(rep)
+	}
+	for _, s := range rep.Signatures {
+		if !s.Valid {
+			return &exitError{code: exitVerdict, err: errors.New("a signature is not valid")}
+		}
+	}
+	return nil
+}
+
+// pgpError gives exit codes to the pgp package's errors.
+func pgpError(err error) error {
+	var integrity *pgp.IntegrityError
+	var nokey *pgp.NoKeyError
+	var format *pgp.FormatError
+	var pass *keystore.PassphraseError
+	switch {
+	case errors.As(err, &pass), errors.Is(err, keystore.ErrWrongPassphrase):
+		return err
+	case errors.As(err, &integrity):
+		return &exitError{code: exitVerdict, err: err}
+	case errors.As(err, &nokey):
+		if nokey.Err != nil {
+			return nokey.Err
+		}
+		return &exitError{code: exitNotFound, err: err, hint: "it is not encrypted to any key in your keystore ('securemail keys list')"}
+	case errors.As(err, &format):
+		return &exitError{code: exitUsage, err: err}
+	}
+	return err
+}
+
+func (c *cli) verifyCommand() *cobra.Command {
+	var raw bool
+	var sigFile, signer string
+	cmd := &cobra.Command{
+		Use:   "verify [--json] [--raw [--signature FILE] [--signer ADDR]] < IN",
+		Short: "Check the signatures of a message (or, with --raw, of any data)",
+		Long: `verify reads a signed RFC 5322 message on stdin (PGP/MIME, or an inline
+OpenPGP block) and reports on each signature: valid only when it verifies,
+its key could sign when it was made, it covers the whole message and its
+key carries the From address. Exit 0 only when the message is signed and
+every signature passes; 1 otherwise.
+
+With --raw, stdin is the signed data and --signature FILE its detached
+signature; without --signature, stdin is a signed or cleartext-signed
+OpenPGP message. --signer ADDR requires the signer's key to carry ADDR.`,
+		Example: "  securemail verify < message.eml\n  securemail verify --raw --signature release.tar.gz.asc < release.tar.gz",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if !raw && (sigFile != "" || signer != "") {
+				return usageError("--signature and --signer go with --raw")
+			}
+			st, err := c.openStore()
+			if err != nil {
+				return err
+			}
+			if raw {
+				return c.verifyRaw(st, sigFile, signer)
+			}
+			in, err := c.readMessage()
+			if err != nil {
+				return err
+			}
+			rep, _, err := securemail.Open(in, c.openOptions(st))
+			if err != nil {
+				return usageError("%v", err)
+			}
+			c.sayReportOrJSON(rep, nil)
+			if rep.Encryption.Err != nil {
+				return decryptError(rep)
+			}
+			if !rep.Verified() {
+				if len(rep.Signatures) == 0 {
+					return &exitError{code: exitVerdict, err: errors.New("the message is not signed")}
+				}
+				return &exitError{code: exitVerdict, err: errors.New("the signature does not prove who sent the message")}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&raw, "raw", false, "verify any data, not a mail message")
+	cmd.Flags().StringVar(&sigFile, "signature", "", "the detached signature `FILE` (with --raw)")
+	cmd.Flags().StringVar(&signer, "signer", "", "require the signer's key to carry `ADDR` (with --raw)")
+	return cmd
+}
+
+func (c *cli) verifyRaw(st *keystore.Store, sigFile, signer string) error {
+	scheme := c.pgpScheme(st)
+	var res *pgp.Result
+	if sigFile != "" {
+		sig, err := os.ReadFile(sigFile)
+		if err != nil {
+			return usageError("the signature: %v", err)
+		}
+		sigs, err := pgp.VerifyDetached(bufio.NewReaderSize(c.stdin, 256<<10), sig, scheme.Keyring(nil), nil)
+		if err != nil {
+			return pgpError(err)
+		}
+		res = &pgp.Result{Signatures: sigs}
+	} else {
+		var err error
+		res, err = pgp.Read(c.stdin, io.Discard, scheme.Keyring(nil), nil)
+		if err != nil {
+			return pgpError(err)
+		}
+		if res.Encrypted {
+			return usageError("the input is encrypted: use 'securemail decrypt --raw'")
+		}
+	}
+	rep := rawReport(scheme, res, keystore.NormalizeEmail(signer))
+	c.sayReportOrJSON(rep, nil)
+	if len(rep.Signatures) == 0 {
+		return &exitError{code: exitVerdict, err: errors.New("the data is not signed")}
+	}
+	for _, s := range rep.Signatures {
+		if !s.Valid {
+			return &exitError{code: exitVerdict, err: errors.New("a signature is not valid")}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,383 @@
+package pgp
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/ProtonMail/go-crypto/openpgp/armor"
+	pgperrors "github.com/ProtonMail/go-crypto/openpgp/errors"
+	"github.com/ProtonMail/go-crypto/openpgp/packet"
+	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
+)
+
+// Result is what reading an OpenPGP message found.
+type Result struct {
+	Encrypted bool
+	// Integrity: the encrypted data was authenticated (MDC or AEAD).
+	// Read returns an error instead of a Result whose encryption is not
+	// intact, so for an encrypted message this is always true.
+	Integrity bool
+	// Algorithm names the cipher and packet format, e.g.
+	// "AES-256, SEIPDv1 (MDC)" or "AES-256-OCB, SEIPDv2".
+	Algorithm string
+	// DecryptedWith is the fingerprint of the user's key that decrypted
+	// the message.
+	DecryptedWith string
+	// Recipients are the key IDs the message is encrypted to.
+	Recipients []string
+	// Signatures has one verdict per signature, in message order.
+	Signatures []Signature
+	// Filename is the literal data's file name, as the sender set it:
+	// untrusted, escape before display (S16).
+	Filename string
+	// Size is the number of plaintext bytes.
+	Size int64
+	// Cleartext: the message was a cleartext-signed one (RFC 9580 §7).
+	Cleartext bool
+}
+
+// Signature is the verdict on one signature.
+type Signature struct {
+	// Valid: the signature verifies with a key that could sign when it
+	// was made (not expired, not revoked), over a hash we accept (not
+	// SHA-1: S19), and any intended recipients match. Binding the
+	// signer to a From address is the caller's part.
+	Valid bool
+	// Err says why the signature is not valid.
+	Err error
+	// Fingerprint is the signer's primary key fingerprint when the key is
+	// known; else the issuer fingerprint the signature carries, if any.
+	Fingerprint string
+	// KeyID is the issuer key ID from the signature.
+	KeyID string
+	// Known: the signer's key was found.
+	Known bool
+	// Entity is the signer's key, when known.
+	Entity *openpgp.Entity
+	// Emails are the addresses of the signer key's valid user IDs.
+	Emails []string
+	// UserIDs are the signer key's valid user IDs (untrusted strings).
+	UserIDs []string
+	Created time.Time
+	Hash    string
+}
+
+// Read reads an OpenPGP message, armored or binary, encrypted or signed or
+// both, or a cleartext-signed message, and writes its plaintext to w. It
+// writes nothing until the whole message has been authenticated: an
+// integrity failure is an *IntegrityError with not one byte written. A
+// signature that does not verify is not an error: see Result.Signatures.
+func Read(r io.Reader, w io.Writer, kr Keyring, opts *Options) (*Result, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	var body io.Reader = br
+	switch sniff(br) {
+	case sniffCleartext:
+		return readCleartext(br, w, kr, opts)
+	case sniffArmor:
+		blk, err := armor.Decode(br)
+		if err != nil {
+			return nil, &FormatError{Reason: "armor: " + err.Error()}
+		}
+		if blk.Type != "PGP MESSAGE" {
+			return nil, &FormatError{Reason: fmt.Sprintf("expected an armored PGP MESSAGE, found %q", blk.Type)}
+		}
+		body = blk.Body
+	case sniffEmpty:
+		return nil, &FormatError{Reason: "no input"}
+	}
+	rec := &recorder{r: body, max: 4096}
+	rg := &ring{k: kr}
+	cfg := opts.config()
+	md, err := openpgp.ReadMessage(rec, rg, nil, cfg)
+	if err != nil {
+		return nil, readError(err, rg, rec.buf)
+	}
+	res := &Result{Encrypted: md.IsEncrypted, Recipients: keyIDs(md.EncryptedToKeyIds)}
+	sp := newSpool(opts.memoryLimit(), opts.tempDir())
+	defer sp.Close()
+	if _, err := io.Copy(sp, md.UnverifiedBody); err != nil {
+		if md.IsEncrypted {
+			return nil, &IntegrityError{Reason: bodyErrorReason(err)}
+		}
+		return nil, &FormatError{Reason: err.Error()}
+	}
+	if md.IsEncrypted {
+		res.Integrity = true
+		res.Algorithm = algorithmName(rec.buf, md.DecryptedWithAlgorithm)
+		if md.DecryptedWith.Entity != nil {
+			res.DecryptedWith = fingerprint(md.DecryptedWith.Entity)
+		}
+	}
+	if md.LiteralData != nil {
+		res.Filename = md.LiteralData.FileName
+	}
+	res.Size = sp.Len()
+	res.Signatures = signatures(md)
+	if _, err := sp.WriteTo(w); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+type sniffKind int
+
+const (
+	sniffBinary sniffKind = iota
+	sniffArmor
+	sniffCleartext
+	sniffEmpty
+)
+
+// sniff tells armored from binary input, skipping leading white space.
+func sniff(br *bufio.Reader) sniffKind {
+	head, _ := br.Peek(4096)
+	t := bytes.TrimLeft(head, " \t\r\n")
+	switch {
+	case len(head) == 0:
+		return sniffEmpty
+	case bytes.HasPrefix(t, []byte("-----BEGIN PGP SIGNED MESSAGE-----")):
+		return sniffCleartext
+	case bytes.HasPrefix(t, []byte("-----BEGIN PGP ")):
+		return sniffArmor
+	case len(t) == 0:
+		return sniffEmpty
+	}
+	// Binary OpenPGP packets have the top bit of their first octet set.
+	if head[0]&0x80 == 0 && bytes.Contains(head, []byte("-----BEGIN PGP ")) {
+		return sniffArmor
+	}
+	return sniffBinary
+}
+
+// recorder keeps the first bytes read through it, so the packet
+// structure can be looked at after go-crypto has consumed it.
+type recorder struct {
+	r   io.Reader
+	buf []byte
+	max int
+}
+
+func (rc *recorder) Read(p []byte) (int, error) {
+	n, err := rc.r.Read(p)
+	if room := rc.max - len(rc.buf); room > 0 && n > 0 {
+		rc.buf = append(rc.buf, p[:min(n, room)]...)
+	}
+	return n, err
+}
+
+// readError turns go-crypto's errors before the body into ours.
+func readError(err error, rg *ring, prefix []byte) error {
+	var unsupported pgperrors.UnsupportedError
+	var structural pgperrors.StructuralError
+	switch {
+	case errors.Is(err, pgperrors.ErrKeyIncorrect):
+		return &NoKeyError{KeyIDs: recipientIDs(prefix), Err: rg.err}
+	case errors.As(err, &unsupported) && strings.Contains(string(unsupported), "integrity"):
+		return &IntegrityError{Reason: "the data is encrypted without integrity protection (a legacy Symmetrically Encrypted packet)"}
+	case isEncryptedPrefix(prefix):
+		// Anything else that fails once a session key is in play is
+		// reported alike, so that it cannot serve as an oracle.
+		if errors.As(err, &structural) && !hasEncryptedData(prefix) {
+			return &FormatError{Reason: string(structural)}
+		}
+		return &IntegrityError{Reason: bodyErrorReason(err)}
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return &FormatError{Reason: "the data ends before the message does"}
+	}
+	return &FormatError{Reason: strings.TrimPrefix(err.Error(), "openpgp: ")}
+}
+
+func bodyErrorReason(err error) string {
+	switch {
+	case errors.Is(err, pgperrors.ErrMDCHashMismatch):
+		return "the modification detection code does not match"
+	case errors.Is(err, pgperrors.ErrMDCMissing):
+		return "the modification detection code is missing"
+	case errors.Is(err, pgperrors.ErrAEADTagVerification):
+		return "an authentication tag does not verify"
+	}
+	return strings.TrimPrefix(err.Error(), "openpgp: ")
+}
+
+// packetsIn lists the packets at the start of a recorded message (only
+// their headers are needed: key packets and the encrypted data header).
+func packetsIn(prefix []byte) []packet.Packet {
+	var out []packet.Packet
+	r := packet.NewReader(bytes.NewReader(prefix))
+	for len(out) < 64 {
+		p, err := r.Next()
+		if err != nil {
+			return out
+		}
+		out = append(out, p)
+		switch p.(type) {
+		case *packet.SymmetricallyEncrypted, *packet.AEADEncrypted:
+			return out
+		}
+	}
+	return out
+}
+
+func isEncryptedPrefix(prefix []byte) bool {
+	for _, p := range packetsIn(prefix) {
+		switch p.(type) {
+		case *packet.EncryptedKey, *packet.SymmetricKeyEncrypted, *packet.SymmetricallyEncrypted, *packet.AEADEncrypted:
+			return true
+		}
+	}
+	return false
+}
+
+func hasEncryptedData(prefix []byte) bool {
+	for _, p := range packetsIn(prefix) {
+		switch p.(type) {
+		case *packet.SymmetricallyEncrypted, *packet.AEADEncrypted:
+			return true
+		}
+	}
+	return false
+}
+
+func recipientIDs(prefix []byte) []string {
+	var ids []uint64
+	for _, p := range packetsIn(prefix) {
+		if ek, ok := p.(*packet.EncryptedKey); ok {
+			ids = append(ids, ek.KeyId)
+		}
+	}
+	return keyIDs(ids)
+}
+
+func keyIDs(ids []uint64) []string {
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = fmt.Sprintf("%016X", id)
+	}
+	return out
+}
+
+// algorithmName names the cipher and the encrypted-data format.
+func algorithmName(prefix []byte, c packet.CipherFunction) string {
+	name := cipherName(c)
+	for _, p := range packetsIn(prefix) {
+		switch p := p.(type) {
+		case *packet.SymmetricallyEncrypted:
+			if p.Version == 2 {
+				return cipherName(p.Cipher) + "-" + aeadName(p.Mode) + ", SEIPDv2"
+			}
+			return name + ", SEIPDv1 (MDC)"
+		case *packet.AEADEncrypted:
+			return name + ", AEAD (LibrePGP)"
+		}
+	}
+	return name
+}
+
+func cipherName(c packet.CipherFunction) string {
+	switch c {
+	case packet.CipherAES128:
+		return "AES-128"
+	case packet.CipherAES192:
+		return "AES-192"
+	case packet.CipherAES256:
+		return "AES-256"
+	case packet.Cipher3DES:
+		return "3DES"
+	case packet.CipherCAST5:
+		return "CAST5"
+	}
+	return fmt.Sprintf("cipher %d", c)
+}
+
+func aeadName(m packet.AEADMode) string {
+	switch m {
+	case packet.AEADModeEAX:
+		return "EAX"
+	case packet.AEADModeOCB:
+		return "OCB"
+	case packet.AEADModeGCM:
+		return "GCM"
+	}
+	return fmt.Sprintf("mode %d", m)
+}
+
+// signatures turns go-crypto's signature candidates into verdicts.
+func signatures(md *openpgp.MessageDetails) []Signature {
+	out := make([]Signature, 0, len(md.SignatureCandidates))
+	for _, c := range md.SignatureCandidates {
+		out = append(out, candidateVerdict(c))
+	}
+	return out
+}
+
+func candidateVerdict(c *openpgp.SignatureCandidate) Signature {
+	s := Signature{KeyID: fmt.Sprintf("%016X", c.IssuerKeyId), Hash: hashName(c.HashAlgorithm)}
+	if len(c.IssuerFingerprint) > 0 {
+		s.Fingerprint = strings.ToUpper(hex.EncodeToString(c.IssuerFingerprint))
+	}
+	if c.CorrespondingSig != nil {
+		s.Created = c.CorrespondingSig.CreationTime
+		if len(c.CorrespondingSig.IssuerFingerprint) > 0 && s.Fingerprint == "" {
+			s.Fingerprint = strings.ToUpper(hex.EncodeToString(c.CorrespondingSig.IssuerFingerprint))
+		}
+	}
+	if e := c.SignedByEntity; e != nil {
+		s.Known = true
+		s.Entity = e
+		s.Fingerprint = fingerprint(e)
+		s.UserIDs, s.Emails = identities(e, s.Created)
+	}
+	switch {
+	case c.SignatureError == nil && c.SignedBy != nil:
+		s.Valid = true
+	case c.SignatureError != nil:
+		s.Err = signatureError(c.SignatureError)
+	case c.SignedByEntity == nil:
+		s.Err = ErrUnknownSigner
+	default:
+		s.Err = errors.New("the signature was not checked")
+	}
+	return s
+}
+
+// ErrUnknownSigner: the signing key is not in the keyring.
+var ErrUnknownSigner = errors.New("the signer's key is unknown")
+
+func signatureError(err error) error {
+	if errors.Is(err, pgperrors.ErrUnknownIssuer) {
+		return ErrUnknownSigner
+	}
+	msg := strings.TrimPrefix(err.Error(), "openpgp: ")
+	return errors.New(msg)
+}
+
+func hashName(h interface{ String() string }) string {
+	return strings.ReplaceAll(h.String(), "-", "")
+}
+
+// identities returns the valid user IDs of e at time t and their
+// addresses, lower-cased.
+func identities(e *openpgp.Entity, t time.Time) (uids, emails []string) {
+	if t.IsZero() {
+		t = time.Now()
+	}
+	for name, id := range e.Identities {
+		if _, err := id.Verify(t, nil); err != nil {
+			continue
+		}
+		uids = append(uids, name)
+		if id.UserId != nil && id.UserId.Email != "" {
+			emails = append(emails, strings.ToLower(id.UserId.Email))
+		}
+	}
+	slices.Sort(uids)
+	slices.Sort(emails)
+	return uids, slices.Compact(emails)
+}
