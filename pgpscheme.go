@@ -66,17 +66,17 @@ func (s *PGP) Unwrap(m *message.Message, opts *OpenOptions) (*Unwrapped, error) 
 	case pgp.IsEncrypted(root):
 		data, err := pgp.EncryptedData(m, root)
 		if err != nil {
-			return nil, err
+			return failedEncryption(err), nil
 		}
 		return s.decrypt(m, data)
 	case pgp.IsSigned(root):
 		signed, sig, err := pgp.SignedParts(m, root)
 		if err != nil {
-			return nil, err
+			return failedSignature(nil, err), nil
 		}
 		sigs, err := pgp.VerifyDetached(bytes.NewReader(signed), sig, s.Keyring(m), s.Options)
 		if err != nil {
-			return nil, err
+			return failedSignature(entityMessage(signed), err), nil
 		}
 		return &Unwrapped{Inner: entityMessage(signed), Signatures: s.SignatureReports(sigs, true)}, nil
 	}
@@ -88,12 +88,7 @@ func (s *PGP) Unwrap(m *message.Message, opts *OpenOptions) (*Unwrapped, error) 
 func (s *PGP) decrypt(m *message.Message, data []byte) (*Unwrapped, error) {
 	res, plain, err := pgp.ReadAll(data, s.Keyring(m), s.Options)
 	if err != nil {
-		var format *pgp.FormatError
-		if errors.As(err, &format) {
-			return nil, err
-		}
-		msg := strings.TrimPrefix(err.Error(), "pgp: ")
-		return &Unwrapped{Encryption: &EncryptionReport{Kind: "pgp", Error: &msg, Err: err}}, nil
+		return failedEncryption(err), nil
 	}
 	u := &Unwrapped{Signatures: s.SignatureReports(res.Signatures, true)}
 	u.Encryption = encryptionReport(res)
@@ -108,6 +103,20 @@ func (s *PGP) decrypt(m *message.Message, data []byte) (*Unwrapped, error) {
 	}
 	u.Inner = entityMessage(plain)
 	return u, nil
+}
+
+// failedEncryption is the verdict on an encrypted message that cannot
+// be read: nothing of it is shown.
+func failedEncryption(err error) *Unwrapped {
+	msg := strings.TrimPrefix(err.Error(), "pgp: ")
+	return &Unwrapped{Encryption: &EncryptionReport{Kind: "pgp", Error: &msg, Err: err}}
+}
+
+// failedSignature is the verdict on a signature that cannot be checked
+// at all (a malformed signature or structure): not valid.
+func failedSignature(inner []byte, err error) *Unwrapped {
+	msg := strings.TrimPrefix(err.Error(), "pgp: ")
+	return &Unwrapped{Inner: inner, Signatures: []SignatureReport{{Kind: "pgp", CoversRoot: true, Error: &msg}}}
 }
 
 func encryptionReport(res *pgp.Result) *EncryptionReport {
@@ -156,13 +165,13 @@ func (s *PGP) inline(m *message.Message) (*Unwrapped, error) {
 		res, plain, err = pgp.ReadAll(block, s.Keyring(m), s.Options)
 	}
 	if err != nil {
-		var format *pgp.FormatError
-		if errors.As(err, &format) || b.Kind == pgp.InlineCleartext {
-			return nil, err
+		f := failedEncryption(err)
+		if b.Kind == pgp.InlineCleartext {
+			f = failedSignature(nil, err)
+			f.Signatures[0].CoversRoot = whole
 		}
-		msg := strings.TrimPrefix(err.Error(), "pgp: ")
-		u.Encryption = &EncryptionReport{Kind: "pgp", Error: &msg, Err: err}
-		return u, nil
+		f.Unprotected, f.Warnings = u.Unprotected, u.Warnings
+		return f, nil
 	}
 	if res.Encrypted {
 		u.Encryption = encryptionReport(res)

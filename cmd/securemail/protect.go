@@ -339,6 +339,7 @@ content, streamed through an encrypted spool so that any size works.`,
 // decryptError is the error (and exit code) of a failed decryption.
 func decryptError(rep *securemail.Report) error {
 	var nokey *pgp.NoKeyError
+	var format *pgp.FormatError
 	var pass *keystore.PassphraseError
 	err := rep.Encryption.Err
 	if err == nil {
@@ -348,7 +349,12 @@ func decryptError(rep *securemail.Report) error {
 	case errors.As(err, &pass), errors.Is(err, keystore.ErrWrongPassphrase):
 		return err
 	case errors.As(err, &nokey):
+		if nokey.Err != nil {
+			return nokey.Err
+		}
 		return &exitError{code: exitNotFound, err: err, hint: "it is not encrypted to any key in your keystore ('securemail keys list')"}
+	case errors.As(err, &format):
+		return &exitError{code: exitUsage, err: err}
 	}
 	return &exitError{code: exitVerdict, err: err}
 }
