@@ -176,23 +176,32 @@ func open(raw []byte, opts *OpenOptions) (*opened, error) {
 }
 
 // joinHeader puts the outer message's header fields over the entity of
-// inner: fields inner also has (the protected ones) and the outer MIME
-// fields are dropped from the outside.
+// inner: fields inner also has (the protected ones, RFC 9788) are taken
+// from inside, the MIME fields from the entity, the rest from outside.
 func joinHeader(outer, inner *message.Message) []byte {
 	innerNames := map[string]bool{}
 	for _, f := range inner.Root.Header.Fields {
 		innerNames[strings.ToLower(f.Name)] = true
 	}
+	isMIME := func(n string) bool { return strings.HasPrefix(n, "content-") || n == "mime-version" }
 	var b bytes.Buffer
 	for _, f := range outer.Root.Header.Fields {
-		n := strings.ToLower(f.Name)
-		if innerNames[n] || strings.HasPrefix(n, "content-") || n == "mime-version" {
-			continue
+		if n := strings.ToLower(f.Name); !innerNames[n] && !isMIME(n) {
+			b.Write(outer.Raw[f.Start:f.End])
 		}
-		b.Write(outer.Raw[f.Start:f.End])
+	}
+	for _, f := range inner.Root.Header.Fields {
+		if n := strings.ToLower(f.Name); !isMIME(n) {
+			b.Write(inner.Raw[f.Start:f.End])
+		}
 	}
 	b.WriteString("MIME-Version: 1.0\r\n")
-	b.Write(inner.Raw)
+	for _, f := range inner.Root.Header.Fields {
+		if n := strings.ToLower(f.Name); strings.HasPrefix(n, "content-") {
+			b.Write(inner.Raw[f.Start:f.End])
+		}
+	}
+	b.Write(inner.Raw[inner.Root.HeaderEnd:])
 	return b.Bytes()
 }
 

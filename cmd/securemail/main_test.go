@@ -65,7 +65,9 @@ func detachTerminal() {
 //	                             FIELD=JSON (equal, e.g. secret=true,
 //	                             kind="pgp", emails=["a@b.example"],
 //	                             expires=null) or FIELD~REGEXP (matches the
-//	                             field's compact JSON, e.g. expires~^"2020-)
+//	                             field's compact JSON, e.g. expires~^"2020-);
+//	                             FIELD may be a dotted path: encryption.ok,
+//	                             signatures.0.valid
 //
 // Variables added, for building hostile user IDs and names (S16, S25): ESC
 // (the escape character), RLO (U+202E RIGHT-TO-LEFT OVERRIDE) and NL (a
@@ -197,6 +199,30 @@ func cmdSetMatch(ts *testscript.TestScript, neg bool, args []string) {
 
 // cmdJSON checks JSON output by its meaning, not its layout: see
 // TestScripts for the syntax.
+// jsonPath finds a field by a dotted path: "encryption.kind",
+// "signatures.0.valid" (a number indexes an array).
+func jsonPath(o map[string]any, path string) (any, bool) {
+	var v any = o
+	for _, key := range strings.Split(path, ".") {
+		switch x := v.(type) {
+		case map[string]any:
+			var ok bool
+			if v, ok = x[key]; !ok {
+				return nil, false
+			}
+		case []any:
+			i, err := strconv.Atoi(key)
+			if err != nil || i < 0 || i >= len(x) {
+				return nil, false
+			}
+			v = x[i]
+		default:
+			return nil, false
+		}
+	}
+	return v, true
+}
+
 func cmdJSON(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) < 1 {
 		ts.Fatalf("usage: json FILE [-count=N] FIELD=JSON|FIELD~REGEXP...")
@@ -239,7 +265,7 @@ func cmdJSON(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	matches := func(o map[string]any) bool {
 		for _, c := range conds {
-			v, present := o[c.field]
+			v, present := jsonPath(o, c.field)
 			if !present {
 				return false
 			}

@@ -93,7 +93,15 @@ func (c *cli) sayReport(r *securemail.Report) {
 	case r.Encryption.Kind == "none":
 		c.v.infof("encryption: none")
 	case r.Encryption.OK && r.Encryption.Integrity:
-		c.v.infof("encryption: %s, integrity protected", r.Encryption.Kind)
+		alg := ""
+		if r.Encryption.Algorithm != "" {
+			alg = " (" + r.Encryption.Algorithm + ")"
+		}
+		part := ""
+		if r.Encryption.Partial {
+			part = ", but only part of the message"
+		}
+		c.v.infof("encryption: %s, integrity protected%s%s", r.Encryption.Kind, part, alg)
 	default:
 		msg := "failed"
 		if r.Encryption.Error != nil {
@@ -108,6 +116,8 @@ func (c *cli) sayReport(r *securemail.Report) {
 		state := "INVALID"
 		if s.Valid && s.CoversRoot && s.MatchesFrom {
 			state = "valid"
+		} else if s.Valid && s.CoversRoot && r.From == "" && r.FromHeader == "" {
+			state = "valid" // data, not mail: no sender to bind (--raw)
 		} else if s.Valid && !s.MatchesFrom {
 			state = "valid, but the signer is NOT the sender"
 		}
@@ -117,11 +127,13 @@ func (c *cli) sayReport(r *securemail.Report) {
 		}
 		c.v.infof("signature (%s): %s, by %s %s%s", s.Kind, state, safe(s.Signer), s.Fingerprint, safe(detail))
 	}
-	from := r.From
-	if from == "" {
-		from = "unknown"
+	if r.FromHeader != "" || r.From != "" {
+		from := r.From
+		if from == "" {
+			from = "unknown"
+		}
+		c.v.infof("from: %s", safe(from))
 	}
-	c.v.infof("from: %s", safe(from))
 	for _, w := range r.Warnings {
 		c.v.warnf("%s", safe(w))
 	}
