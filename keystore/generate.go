@@ -22,7 +22,9 @@ type GenerateRequest struct {
 	PGP   bool // make an OpenPGP key
 	SMIME bool // make a self-signed S/MIME certificate and key
 	// Algo is "" (the default: ed25519 for OpenPGP, rsa3072 for S/MIME),
-	// "ed25519" (OpenPGP only), "rsa3072", "rsa4096" or "p256".
+	// "ed25519" (OpenPGP only), "ed25519-v6" (OpenPGP only: an RFC 9580
+	// v6 key, which GnuPG 2.2 cannot read), "rsa3072", "rsa4096" or
+	// "p256".
 	Algo string
 	// Lifetime of the keys: 0 means DefaultLifetime, negative means no expiry.
 	Lifetime time.Duration
@@ -42,13 +44,13 @@ func (req *GenerateRequest) Validate() error {
 	if err != nil || a.Address != req.Email || !plausibleAddress(a.Address) {
 		return &FormatError{Reason: fmt.Sprintf("%q is not an email address", req.Email)}
 	}
-	if req.Algo == "ed25519" && (req.SMIME || !req.PGP) {
-		return &FormatError{Reason: "ed25519 is offered for OpenPGP keys only (S/MIME: rsa3072, rsa4096 or p256): add --pgp"}
+	if (req.Algo == "ed25519" || req.Algo == "ed25519-v6") && (req.SMIME || !req.PGP) {
+		return &FormatError{Reason: req.Algo + " is offered for OpenPGP keys only (S/MIME: rsa3072, rsa4096 or p256): add --pgp"}
 	}
 	switch req.Algo {
-	case "", "ed25519", "rsa3072", "rsa4096", "p256":
+	case "", "ed25519", "ed25519-v6", "rsa3072", "rsa4096", "p256":
 	default:
-		return &FormatError{Reason: fmt.Sprintf("unknown algorithm %q (ed25519, rsa3072, rsa4096 or p256)", req.Algo)}
+		return &FormatError{Reason: fmt.Sprintf("unknown algorithm %q (ed25519, ed25519-v6, rsa3072, rsa4096 or p256)", req.Algo)}
 	}
 	if req.Lifetime > MaxLifetime {
 		return &FormatError{Reason: "keys are valid for 100 years at most"}
@@ -126,6 +128,11 @@ func newPGPKey(addr, name, algo string, now time.Time, lifetime time.Duration) (
 	switch algo {
 	case "", "ed25519":
 		cfg.Algorithm, cfg.Curve = packet.PubKeyAlgoEdDSA, packet.Curve25519
+	case "ed25519-v6":
+		// RFC 9580: a v6 Ed25519 key with an X25519 subkey that asks for
+		// SEIPDv2 (AEAD, OCB first), used when every recipient can.
+		cfg.V6Keys, cfg.Algorithm = true, packet.PubKeyAlgoEd25519
+		cfg.AEADConfig = &packet.AEADConfig{DefaultMode: packet.AEADModeOCB}
 	case "rsa3072":
 		cfg.Algorithm, cfg.RSABits = packet.PubKeyAlgoRSA, 3072
 	case "rsa4096":

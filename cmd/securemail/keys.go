@@ -96,11 +96,11 @@ a CA; certificates issued by a CA arrive with 'keys import'.`,
 	f.StringVar(&req.Name, "name", "", "your name, for the user ID / certificate subject")
 	f.BoolVar(&req.PGP, "pgp", false, "make an OpenPGP key")
 	f.BoolVar(&req.SMIME, "smime", false, "make a self-signed S/MIME certificate")
-	f.StringVar(&req.Algo, "algo", "", "ed25519 (OpenPGP default), rsa3072 (S/MIME default), rsa4096 or p256")
+	f.StringVar(&req.Algo, "algo", "", "ed25519 (OpenPGP default), ed25519-v6 (OpenPGP v6, RFC 9580), rsa3072 (S/MIME default), rsa4096 or p256")
 	f.BoolVar(&noPass, "no-passphrase", false, "store the secret keys unprotected (not recommended)")
 	f.StringVar(&expires, "expires", "3y", "validity: Ny, Nd, or never")
 	f.BoolVar(&req.Pin, "pin", false, "pin the new keys for the address even if other keys are pinned")
-	cmd.RegisterFlagCompletionFunc("algo", cobra.FixedCompletions([]string{"ed25519", "rsa3072", "rsa4096", "p256"}, cobra.ShellCompDirectiveNoFileComp))
+	cmd.RegisterFlagCompletionFunc("algo", cobra.FixedCompletions([]string{"ed25519", "ed25519-v6", "rsa3072", "rsa4096", "p256"}, cobra.ShellCompDirectiveNoFileComp))
 	cmd.RegisterFlagCompletionFunc("expires", cobra.FixedCompletions([]string{"1y", "2y", "3y", "never"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
