@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -91,5 +92,25 @@ func TestS25_SafeNeutralisesControls(t *testing.T) {
 	}
 	if safe("plain ünïcode <a@b.example>") != "plain ünïcode <a@b.example>" {
 		t.Fatal("harmless text changed")
+	}
+}
+
+// S16: JSON reports carry attacker strings (user IDs, file names); C1
+// controls and bidi overrides, which encoding/json leaves raw, are
+// escaped, and the JSON still decodes to the same string.
+func TestS16_JSONEscapesTerminalRunes(t *testing.T) {
+	in := map[string]string{"signer": "alice\u202e\u009b31m@evil\u2066.example\x1b[2J"}
+	var b bytes.Buffer
+	if err := writeJSON(&b, in); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []string{"\u202e", "\u009b", "\u2066", "\x1b"} {
+		if strings.Contains(b.String(), r) {
+			t.Fatalf("raw %q in %q", r, b.String())
+		}
+	}
+	var back map[string]string
+	if err := json.Unmarshal(b.Bytes(), &back); err != nil || back["signer"] != in["signer"] {
+		t.Fatalf("round trip: %v %q", err, back)
 	}
 }
