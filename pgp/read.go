@@ -3,6 +3,7 @@ package pgp
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -57,6 +58,9 @@ type Signature struct {
 	Fingerprint string
 	// KeyID is the issuer key ID from the signature.
 	KeyID string
+	// SigningKey is the fingerprint of the key (primary or subkey) that
+	// made the signature, when the signer is known.
+	SigningKey string
 	// Known: the signer's key was found.
 	Known bool
 	// Entity is the signer's key, when known.
@@ -93,9 +97,10 @@ func Read(r io.Reader, w io.Writer, kr Keyring, opts *Options) (*Result, error) 
 		return nil, &FormatError{Reason: "no input"}
 	}
 	rec := &recorder{r: body, max: 4096}
+	fr := &framer{r: rec}
 	rg := &ring{k: kr}
 	cfg := opts.config()
-	md, err := openpgp.ReadMessage(rec, rg, nil, cfg)
+	md, err := openpgp.ReadMessage(fr, rg, nil, cfg)
 	if err != nil {
 		return nil, readError(err, rg, rec.buf)
 	}
@@ -103,12 +108,20 @@ func Read(r io.Reader, w io.Writer, kr Keyring, opts *Options) (*Result, error) 
 	sp := newSpool(opts.memoryLimit(), opts.tempDir())
 	defer sp.Close()
 	if _, err := io.Copy(sp, md.UnverifiedBody); err != nil {
+		if sp.err != nil {
+			// The spool could not keep the plaintext: a local failure,
+			// not a verdict on the message.
+			return nil, sp.err
+		}
 		if md.IsEncrypted {
 			return nil, &IntegrityError{Reason: bodyErrorReason(err)}
 		}
 		return nil, &FormatError{Reason: err.Error()}
 	}
 	if md.IsEncrypted {
+		if fr.stray != 0 {
+			return nil, &FormatError{Reason: fmt.Sprintf("a packet of type %d outside the encrypted data", fr.stray)}
+		}
 		res.Integrity = true
 		res.Algorithm = algorithmName(rec.buf, md.DecryptedWithAlgorithm)
 		if md.DecryptedWith.Entity != nil {
@@ -170,6 +183,119 @@ func (rc *recorder) Read(p []byte) (int, error) {
 		rc.buf = append(rc.buf, p[:min(n, room)]...)
 	}
 	return n, err
+}
+
+// framer follows the top-level packet framing of the input as go-crypto
+// reads it. go-crypto's packet grammar check does not see where decrypted
+// packets end, so it takes packets after the encrypted data as part of the
+// message: an empty encrypted container followed by cleartext literal
+// data would be read as that cleartext, "encrypted" (S08), and a signature
+// could sit outside the encryption (S18). An encrypted message is key
+// packets and one encrypted data packet, and nothing else; stray is the
+// type of the first packet that breaks this (marker and padding packets
+// are ignored, as go-crypto ignores them).
+type framer struct {
+	r     io.Reader
+	hdr   []byte // the octets of the header being read
+	cont  bool   // hdr is the length of a partial body's next chunk
+	skip  int64  // body octets left in the current chunk
+	done  bool   // the framing is no longer followed: an indeterminate length runs to the end, or the data is not OpenPGP
+	seen  bool   // an encrypted data packet was seen
+	stray byte
+}
+
+func (f *framer) Read(p []byte) (int, error) {
+	n, err := f.r.Read(p)
+	f.feed(p[:n])
+	return n, err
+}
+
+func (f *framer) feed(p []byte) {
+	for len(p) > 0 && !f.done {
+		if f.skip > 0 {
+			n := min(int64(len(p)), f.skip)
+			f.skip -= n
+			p = p[n:]
+			continue
+		}
+		f.hdr = append(f.hdr, p[0])
+		p = p[1:]
+		f.header()
+	}
+}
+
+// header reads the packet header in f.hdr once it is complete.
+func (f *framer) header() {
+	h := f.hdr
+	at := 0 // where the new-format length starts
+	if !f.cont {
+		switch {
+		case h[0]&0x80 == 0:
+			f.done = true
+			return
+		case h[0]&0x40 == 0: // old format: tag in bits 5-2, length type in bits 1-0
+			lt := h[0] & 3
+			if lt == 3 {
+				f.packet(h[0] >> 2 & 0x0f)
+				f.done = true
+				return
+			}
+			size := 1 << lt
+			if len(h) < 1+size {
+				return
+			}
+			var n int64
+			for _, c := range h[1 : 1+size] {
+				n = n<<8 | int64(c)
+			}
+			f.packet(h[0] >> 2 & 0x0f)
+			f.skip, f.hdr = n, h[:0]
+			return
+		}
+		at = 1
+	}
+	if len(h) <= at {
+		return
+	}
+	var n int64
+	partial := false
+	switch l := h[at]; {
+	case l < 192:
+		n = int64(l)
+	case l < 224:
+		if len(h) < at+2 {
+			return
+		}
+		n = int64(l-192)<<8 + int64(h[at+1]) + 192
+	case l == 255:
+		if len(h) < at+5 {
+			return
+		}
+		n = int64(binary.BigEndian.Uint32(h[at+1 : at+5]))
+	default:
+		n, partial = 1<<(l&0x1f), true
+	}
+	if !f.cont {
+		f.packet(h[0] & 0x3f)
+	}
+	f.cont, f.skip, f.hdr = partial, n, h[:0]
+}
+
+// packet notes a top-level packet of type tag.
+func (f *framer) packet(tag byte) {
+	const (
+		pkesk, skesk, se, marker, seipd, aead, padding = 1, 3, 9, 10, 18, 20, 21
+	)
+	switch {
+	case f.stray != 0 || tag == marker || tag == padding:
+	case tag == se || tag == seipd || tag == aead:
+		if f.seen {
+			f.stray = tag
+		}
+		f.seen = true
+	case f.seen || (tag != pkesk && tag != skesk):
+		f.stray = tag
+	}
 }
 
 // readError turns go-crypto's errors before the body into ours.
@@ -312,9 +438,33 @@ func aeadName(m packet.AEADMode) string {
 func signatures(md *openpgp.MessageDetails) []Signature {
 	out := make([]Signature, 0, len(md.SignatureCandidates))
 	for _, c := range md.SignatureCandidates {
-		out = append(out, candidateVerdict(c))
+		s := candidateVerdict(c)
+		if s.Valid && md.IsEncrypted && !intendedFor(c.CorrespondingSig, md.DecryptedWith.Entity) {
+			s.Valid = false
+			s.Err = errors.New("the signature's intended recipients do not include the key that decrypted the message (forwarded by someone else?)")
+		}
+		out = append(out, s)
 	}
 	return out
+}
+
+// intendedFor reports whether sig, when it names intended recipients,
+// names the key e that decrypted the message (S20). go-crypto checks this
+// too, but not when the message also has a passphrase packet, which
+// anyone who re-encrypts a signed message can add.
+func intendedFor(sig *packet.Signature, e *openpgp.Entity) bool {
+	if sig == nil || len(sig.IntendedRecipients) == 0 {
+		return true
+	}
+	if e == nil {
+		return false
+	}
+	for _, r := range sig.IntendedRecipients {
+		if bytes.Equal(r.Fingerprint, e.PrimaryKey.Fingerprint) {
+			return true
+		}
+	}
+	return false
 }
 
 func candidateVerdict(c *openpgp.SignatureCandidate) Signature {
@@ -333,6 +483,9 @@ func candidateVerdict(c *openpgp.SignatureCandidate) Signature {
 		s.Entity = e
 		s.Fingerprint = fingerprint(e)
 		s.UserIDs, s.Emails = identities(e, s.Created)
+	}
+	if c.SignedBy != nil && c.SignedBy.PublicKey != nil {
+		s.SigningKey = strings.ToUpper(hex.EncodeToString(c.SignedBy.PublicKey.Fingerprint))
 	}
 	switch {
 	case c.SignatureError == nil && c.SignedBy != nil:

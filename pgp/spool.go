@@ -25,6 +25,9 @@ type spool struct {
 	iv    []byte
 	n     int64
 	buf   []byte
+	// err is the first write failure: a local problem (a full disk, a
+	// missing TempDir), not something the message did.
+	err error
 }
 
 func newSpool(limit int, dir string) *spool {
@@ -32,6 +35,14 @@ func newSpool(limit int, dir string) *spool {
 }
 
 func (s *spool) Write(p []byte) (int, error) {
+	n, err := s.write(p)
+	if err != nil && s.err == nil {
+		s.err = err
+	}
+	return n, err
+}
+
+func (s *spool) write(p []byte) (int, error) {
 	if s.file == nil && len(s.mem)+len(p) <= s.limit {
 		s.mem = append(s.mem, p...)
 		s.n += int64(len(p))
