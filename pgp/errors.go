@@ -63,3 +63,11 @@ type SignerError struct {
 func (e *SignerError) Error() string {
 	return fmt.Sprintf("pgp: key %s cannot sign: %s", e.Signer, e.Reason)
 }
+
+// UnsupportedError says the input uses an algorithm or format this
+// implementation does not have.
+type UnsupportedError struct {
+	Reason string
+}
+
+func (e *UnsupportedError) Error() string { return "pgp: " + e.Reason }

@@ -229,6 +229,9 @@ func fingerprint(e *openpgp.Entity) string {
 type ring struct {
 	k   Keyring
 	err error
+	// found: a secret key for one of the message's recipients was
+	// available.
+	found bool
 }
 
 func (r *ring) EntitiesById(id uint64) []*openpgp.Entity {
@@ -237,6 +240,7 @@ func (r *ring) EntitiesById(id uint64) []*openpgp.Entity {
 		r.err = err
 	}
 	if len(sec) > 0 {
+		r.found = true
 		return sec
 	}
 	return r.k.Public(id)

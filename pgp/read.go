@@ -303,6 +303,10 @@ func readError(err error, rg *ring, prefix []byte) error {
 	var unsupported pgperrors.UnsupportedError
 	var structural pgperrors.StructuralError
 	switch {
+	case errors.Is(err, pgperrors.ErrKeyIncorrect) && rg.found && rg.err == nil:
+		// A key was there and its session key would not come out: not
+		// a missing key but an algorithm we lack (Camellia, Twofish).
+		return &UnsupportedError{Reason: "the message is encrypted to your key, but with a cipher or key format that is not supported"}
 	case errors.Is(err, pgperrors.ErrKeyIncorrect):
 		return &NoKeyError{KeyIDs: recipientIDs(prefix), Err: rg.err}
 	case errors.As(err, &unsupported) && strings.Contains(string(unsupported), "integrity"):

@@ -9,6 +9,7 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp/armor"
 	"github.com/ProtonMail/go-crypto/openpgp/clearsign"
 	pgperrors "github.com/ProtonMail/go-crypto/openpgp/errors"
+	"github.com/ProtonMail/go-crypto/openpgp/packet"
 	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
 )
 
@@ -26,7 +27,7 @@ func VerifyDetached(signed io.Reader, sig []byte, kr Keyring, opts *Options) ([]
 	md, err := openpgp.VerifyDetachedSignatureReader(&ring{k: kr}, signed, body, cfg)
 	if err != nil {
 		if errors.Is(err, pgperrors.ErrUnknownIssuer) {
-			return nil, &FormatError{Reason: "no signature found"}
+			return nil, &FormatError{Reason: noSignatureReason(sig)}
 		}
 		return nil, &FormatError{Reason: err.Error()}
 	}
@@ -96,4 +97,22 @@ func VerifyCleartext(data []byte, kr Keyring, opts *Options) (*Result, []byte, [
 		return nil, nil, nil, err
 	}
 	return &Result{Signatures: sigs, Cleartext: true, Size: int64(len(b.Plaintext))}, b.Plaintext, rest, nil
+}
+
+// noSignatureReason says why no signature was found in sig: go-crypto
+// skips signature packets it cannot read (an unsupported hash or
+// algorithm), so read the first packet again to hear why.
+func noSignatureReason(sig []byte) string {
+	body, err := signatureBody(sig)
+	if err != nil {
+		return err.Error()
+	}
+	if _, err := packet.Read(body); err != nil {
+		var unsupported pgperrors.UnsupportedError
+		if errors.As(err, &unsupported) {
+			return "the signature uses an algorithm that is not supported (" + string(unsupported) + ")"
+		}
+		return "no signature found: " + err.Error()
+	}
+	return "no signature found"
 }
