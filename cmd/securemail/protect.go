@@ -340,6 +340,7 @@ content, streamed through an encrypted spool so that any size works.`,
 func decryptError(rep *securemail.Report) error {
 	var nokey *pgp.NoKeyError
 	var format *pgp.FormatError
+	var unsupported *pgp.UnsupportedError
 	var pass *keystore.PassphraseError
 	err := rep.Encryption.Err
 	if err == nil {
@@ -353,7 +354,7 @@ func decryptError(rep *securemail.Report) error {
 			return nokey.Err
 		}
 		return &exitError{code: exitNotFound, err: err, hint: "it is not encrypted to any key in your keystore ('securemail keys list')"}
-	case errors.As(err, &format):
+	case errors.As(err, &format), errors.As(err, &unsupported):
 		return &exitError{code: exitUsage, err: err}
 	}
 	return &exitError{code: exitVerdict, err: err}
