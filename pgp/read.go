@@ -71,6 +71,8 @@ type Signature struct {
 	UserIDs []string
 	Created time.Time
 	Hash    string
+	// Text: a text-mode signature (over canonical CRLF text).
+	Text bool
 }
 
 // Read reads an OpenPGP message, armored or binary, encrypted or signed or
@@ -472,7 +474,7 @@ func intendedFor(sig *packet.Signature, e *openpgp.Entity) bool {
 }
 
 func candidateVerdict(c *openpgp.SignatureCandidate) Signature {
-	s := Signature{KeyID: fmt.Sprintf("%016X", c.IssuerKeyId), Hash: hashName(c.HashAlgorithm)}
+	s := Signature{KeyID: fmt.Sprintf("%016X", c.IssuerKeyId), Hash: hashName(c.HashAlgorithm), Text: c.SigType == packet.SigTypeText}
 	if len(c.IssuerFingerprint) > 0 {
 		s.Fingerprint = strings.ToUpper(hex.EncodeToString(c.IssuerFingerprint))
 	}

@@ -71,7 +71,7 @@ input, 3 key or certificate not found, 4 temporary failure.`,
 	pf.StringVar(&c.trustAnchor, "trust-anchor", "", "DNSSEC trust anchors in zone-file syntax (`FILE`); default: the IANA root KSKs")
 	pf.BoolVar(&c.json, "json", false, "machine-readable output on stdout")
 	root.AddCommand(c.versionCommand(), c.keysCommand(), c.openCommand(), c.mailboxCommand(),
-		c.encryptCommand(), c.decryptCommand(), c.signCommand(), c.verifyCommand())
+		c.encryptCommand(), c.decryptCommand(), c.signCommand(), c.verifyCommand(), c.sopCommand())
 	root.InitDefaultCompletionCmd()
 	for _, sub := range root.Commands() {
 		if sub.Name() == "completion" {
