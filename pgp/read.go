@@ -12,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ProtonMail/go-crypto/openpgp/armor"
 	pgperrors "github.com/ProtonMail/go-crypto/openpgp/errors"
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
 	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
@@ -87,14 +86,14 @@ func Read(r io.Reader, w io.Writer, kr Keyring, opts *Options) (*Result, error) 
 	case sniffCleartext:
 		return readCleartext(br, w, kr, opts)
 	case sniffArmor:
-		blk, err := armor.Decode(br)
+		typ, b, err := decodeArmor(br)
 		if err != nil {
 			return nil, &FormatError{Reason: "armor: " + err.Error()}
 		}
-		if blk.Type != "PGP MESSAGE" {
-			return nil, &FormatError{Reason: fmt.Sprintf("expected an armored PGP MESSAGE, found %q", blk.Type)}
+		if typ != "PGP MESSAGE" {
+			return nil, &FormatError{Reason: fmt.Sprintf("expected an armored PGP MESSAGE, found %q", typ)}
 		}
-		body = blk.Body
+		body = b
 	case sniffEmpty:
 		return nil, &FormatError{Reason: "no input"}
 	}

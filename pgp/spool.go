@@ -25,6 +25,7 @@ type spool struct {
 	iv    []byte
 	n     int64
 	buf   []byte
+	used  int // plaintext bytes in buf, not yet encrypted and written
 	// err is the first write failure: a local problem (a full disk, a
 	// missing TempDir), not something the message did.
 	err error
@@ -44,6 +45,15 @@ func (s *spool) Write(p []byte) (int, error) {
 
 func (s *spool) write(p []byte) (int, error) {
 	if s.file == nil && len(s.mem)+len(p) <= s.limit {
+		if len(s.mem)+len(p) > cap(s.mem) {
+			// Double, up to the limit: append's 1.25x growth of large
+			// slices allocates five times the final size, and leaves
+			// copies of the plaintext behind in the garbage.
+			m := make([]byte, len(s.mem), min(max(2*cap(s.mem), len(s.mem)+len(p), 64<<10), s.limit))
+			copy(m, s.mem)
+			clear(s.mem)
+			s.mem = m
+		}
 		s.mem = append(s.mem, p...)
 		s.n += int64(len(p))
 		return len(p), nil
@@ -80,7 +90,9 @@ func (s *spool) toFile() error {
 	s.buf = make([]byte, 256<<10)
 	mem := s.mem
 	s.mem = nil
-	return s.writeFile(mem)
+	err = s.writeFile(mem)
+	clear(mem)
+	return err
 }
 
 func newCTR(key, iv []byte) cipher.Stream {
@@ -93,12 +105,29 @@ func newCTR(key, iv []byte) cipher.Stream {
 
 func (s *spool) writeFile(p []byte) error {
 	for len(p) > 0 {
-		n := min(len(p), len(s.buf))
-		s.ctr.XORKeyStream(s.buf[:n], p[:n])
-		if _, err := s.file.Write(s.buf[:n]); err != nil {
-			return fmt.Errorf("pgp: spool: %w", err)
-		}
+		n := copy(s.buf[s.used:], p)
+		s.used += n
 		p = p[n:]
+		if s.used == len(s.buf) {
+			if err := s.flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// flush encrypts and writes what s.buf holds: whole 256 KiB blocks, not
+// the 48-octet pieces the armor decoder hands up.
+func (s *spool) flush() error {
+	if s.used == 0 {
+		return nil
+	}
+	b := s.buf[:s.used]
+	s.ctr.XORKeyStream(b, b)
+	s.used = 0
+	if _, err := s.file.Write(b); err != nil {
+		return fmt.Errorf("pgp: spool: %w", err)
 	}
 	return nil
 }
@@ -114,6 +143,9 @@ func (s *spool) WriteTo(w io.Writer) (int64, error) {
 	if s.file == nil {
 		n, err := w.Write(s.mem)
 		return int64(n), err
+	}
+	if err := s.flush(); err != nil {
+		return 0, err
 	}
 	if _, err := s.file.Seek(0, io.SeekStart); err != nil {
 		return 0, err
@@ -144,6 +176,7 @@ func (s *spool) Close() error {
 	clear(s.mem)
 	s.mem = nil
 	clear(s.key)
+	clear(s.buf)
 	if s.file != nil {
 		err := s.file.Close()
 		s.file = nil

@@ -186,7 +186,7 @@ func armored(w io.Writer, armor bool, blockType string) (io.Writer, io.Closer, e
 }
 
 func armorEncode(w io.Writer, blockType string) (io.WriteCloser, error) {
-	return armor.Encode(w, blockType, nil)
+	return newArmorWriter(w, blockType)
 }
 
 type armorCloser struct {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"unicode/utf8"
 
 	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
@@ -166,6 +167,7 @@ func (c *cli) sender(st *keystore.Store, from string) (*keystore.Entry, error) {
 }
 
 func (c *cli) encryptRaw(st *keystore.Store, to []string, sign bool, from string) error {
+	debug.SetGCPercent(100) // streaming: main's 400 is for keys list
 	self, err := c.sender(st, from)
 	if err != nil && (sign || from != "") {
 		return err
@@ -428,6 +430,7 @@ func rawReport(scheme *securemail.PGP, res *pgp.Result, from string) *securemail
 }
 
 func (c *cli) decryptRaw(st *keystore.Store) error {
+	debug.SetGCPercent(100) // streaming: main's 400 is for keys list
 	scheme := c.pgpScheme(st)
 	var buf bytes.Buffer
 	var out io.Writer = bufio.NewWriterSize(c.stdout, 256<<10)
