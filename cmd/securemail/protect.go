@@ -102,17 +102,7 @@ message; -r is required.`,
 				}
 				return c.encryptRaw(st, to, sign, from)
 			}
-			in, err := c.readMessage()
-			if err != nil {
-				return err
-			}
-			out, err := securemail.ProtectMessage(in, securemail.Policy{Encrypt: true, Sign: sign, Scheme: scheme}, to, from,
-				&securemail.ProtectOptions{Protectors: []securemail.Protector{c.pgpScheme(st)}})
-			if err != nil {
-				return protectError(err)
-			}
-			_, err = c.stdout.Write(out)
-			return err
+			return c.protectStdin(st, securemail.Policy{Encrypt: true, Sign: sign, Scheme: scheme}, to, from)
 		},
 	}
 	sf.add(cmd)
@@ -191,8 +181,15 @@ func (c *cli) encryptRaw(st *keystore.Store, to []string, sign bool, from string
 			return err
 		}
 	}
+	return c.pipeRaw(func(w io.Writer) (io.WriteCloser, error) {
+		return pgp.Encrypt(w, recips, signer, &pgp.WriteParams{Armor: true})
+	})
+}
+
+// pipeRaw streams stdin through the writer open makes over stdout.
+func (c *cli) pipeRaw(open func(io.Writer) (io.WriteCloser, error)) error {
 	bw := bufio.NewWriterSize(c.stdout, 256<<10)
-	w, err := pgp.Encrypt(bw, recips, signer, &pgp.WriteParams{Armor: true})
+	w, err := open(bw)
 	if err != nil {
 		return protectError(err)
 	}
@@ -203,6 +200,21 @@ func (c *cli) encryptRaw(st *keystore.Store, to []string, sign bool, from string
 		return err
 	}
 	return bw.Flush()
+}
+
+// protectStdin protects the message on stdin as p says.
+func (c *cli) protectStdin(st *keystore.Store, p securemail.Policy, to []string, from string) error {
+	in, err := c.readMessage()
+	if err != nil {
+		return err
+	}
+	out, err := securemail.ProtectMessage(in, p, to, from,
+		&securemail.ProtectOptions{Protectors: []securemail.Protector{c.pgpScheme(st)}})
+	if err != nil {
+		return protectError(err)
+	}
+	_, err = c.stdout.Write(out)
+	return err
 }
 
 func (c *cli) unlock(st *keystore.Store, e *keystore.Entry) (*pgpEntity, error) {
@@ -250,30 +262,11 @@ OpenPGP message.`,
 				if err != nil {
 					return err
 				}
-				bw := bufio.NewWriterSize(c.stdout, 256<<10)
-				w, err := pgp.Sign(bw, signer, &pgp.WriteParams{Armor: true})
-				if err != nil {
-					return err
-				}
-				if _, err := io.Copy(w, c.stdin); err != nil {
-					return err
-				}
-				if err := w.Close(); err != nil {
-					return err
-				}
-				return bw.Flush()
+				return c.pipeRaw(func(w io.Writer) (io.WriteCloser, error) {
+					return pgp.Sign(w, signer, &pgp.WriteParams{Armor: true})
+				})
 			}
-			in, err := c.readMessage()
-			if err != nil {
-				return err
-			}
-			out, err := securemail.ProtectMessage(in, securemail.Policy{Sign: true, Scheme: scheme}, nil, from,
-				&securemail.ProtectOptions{Protectors: []securemail.Protector{c.pgpScheme(st)}})
-			if err != nil {
-				return protectError(err)
-			}
-			_, err = c.stdout.Write(out)
-			return err
+			return c.protectStdin(st, securemail.Policy{Sign: true, Scheme: scheme}, nil, from)
 		},
 	}
 	sf.add(cmd)
