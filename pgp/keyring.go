@@ -89,12 +89,11 @@ type StoreKeyring struct {
 	// From address of the message being read.
 	Senders []string
 
-	mu         sync.Mutex
-	loaded     bool
-	idents     []identity
-	contacts   map[string]*openpgp.Entity // by fingerprint
-	unlocked   map[string]*openpgp.Entity
-	unlockErrs []error
+	mu       sync.Mutex
+	loaded   bool
+	idents   []identity
+	contacts map[string]*openpgp.Entity // by fingerprint
+	unlocked map[string]*openpgp.Entity
 }
 
 type identity struct {
