@@ -33,6 +33,9 @@ type Unwrapped struct {
 	Unprotected string
 	// Warnings are what the handler wants a person to know.
 	Warnings []string
+	// NoHTML: the inner content has no integrity protection (S/MIME
+	// CBC EnvelopedData, S05), so its HTML parts are not rendered.
+	NoHTML bool
 }
 
 // OpenOptions configure Open. A nil *OpenOptions means no scheme handlers
@@ -84,7 +87,7 @@ func Open(raw []byte, opts *OpenOptions) (*Report, *View, error) {
 	}
 	view := &View{Headers: viewHeaders(o.outer, o.inner), Attachments: []Attachment{}}
 	view.Unprotected = strings.Join(o.unprotected, "\n\n")
-	renderBody(o.rep, view, o.inner, o.opts)
+	renderBody(o.rep, view, o.inner, o.opts, o.noHTML)
 	return o.rep, view, nil
 }
 
@@ -113,6 +116,7 @@ type opened struct {
 	inner       *message.Message // under every layer
 	decrypted   *message.Message // under the last encryption layer, if any
 	unprotected []string
+	noHTML      bool // some layer lacks integrity (S05)
 }
 
 func open(raw []byte, opts *OpenOptions) (*opened, error) {
@@ -145,6 +149,7 @@ func open(raw []byte, opts *OpenOptions) (*opened, error) {
 			rep.Encryption = *u.Encryption
 		}
 		rep.Signatures = append(rep.Signatures, u.Signatures...)
+		o.noHTML = o.noHTML || u.NoHTML
 		for _, w := range u.Warnings {
 			rep.warn(w)
 		}
@@ -391,7 +396,7 @@ func viewHeaders(outer, inner *message.Message) []HeaderLine {
 
 // renderBody shows the text parts of m one by one (never joined into one
 // document: S01) and lists the rest as attachments.
-func renderBody(rep *Report, view *View, m *message.Message, opts *OpenOptions) {
+func renderBody(rep *Report, view *View, m *message.Message, opts *OpenOptions, noHTML bool) {
 	var texts []string
 	var walk func(p *message.Part, inAlternative bool)
 	walk = func(p *message.Part, inAlternative bool) {
@@ -429,7 +434,7 @@ func renderBody(rep *Report, view *View, m *message.Message, opts *OpenOptions) 
 			}
 			return
 		case (p.MediaType == "text/plain" || p.MediaType == "text/html") && p.Disposition() != "attachment":
-			text, err := renderText(m, p, opts)
+			text, err := renderText(m, p, opts, noHTML)
 			if err != nil {
 				rep.warn("a text part could not be shown: " + message.SafeLine(err.Error()))
 				view.Attachments = append(view.Attachments, attachment(m, p, ""))
@@ -486,12 +491,12 @@ func pickAlternative(p *message.Part) *message.Part {
 	return other
 }
 
-func renderText(m *message.Message, p *message.Part, opts *OpenOptions) (string, error) {
+func renderText(m *message.Message, p *message.Part, opts *OpenOptions, noHTML bool) (string, error) {
 	text, err := m.TextBytes(p)
 	if err != nil {
 		return "", err
 	}
-	r, err := message.RenderText(p.MediaType, p.Params, text, &message.RenderOptions{HTML: opts.HTML})
+	r, err := message.RenderText(p.MediaType, p.Params, text, &message.RenderOptions{HTML: opts.HTML, NoHTML: noHTML})
 	return r.Text, err
 }
 

@@ -55,12 +55,23 @@ type SignatureReport struct {
 // the From address. An unsigned, unencrypted message is not "verified"
 // but not failed either; see Failed.
 func (r *Report) Verified() bool {
-	if r.Encryption.Kind != "none" && !(r.Encryption.OK && r.Encryption.Integrity && !r.Encryption.Partial) {
+	if r.encryptionFailed() || r.Encryption.Partial || len(r.Signatures) == 0 {
 		return false
 	}
-	if len(r.Signatures) == 0 {
-		return false
-	}
+	return r.signedWell()
+}
+
+// Failed reports whether a security verdict failed: a decryption
+// failure, encryption without integrity (S/MIME CBC) that no valid
+// signature makes up for, or a signature that is not valid, does not
+// cover the message, or was not made by the sender (CLI.md exit code 1).
+func (r *Report) Failed() bool {
+	return r.encryptionFailed() || !r.signedWell()
+}
+
+// signedWell: every signature (none is fine) is valid, covers the root
+// and was made by the From address.
+func (r *Report) signedWell() bool {
 	for _, s := range r.Signatures {
 		if !s.Valid || !s.CoversRoot || !s.MatchesFrom {
 			return false
@@ -69,17 +80,17 @@ func (r *Report) Verified() bool {
 	return true
 }
 
-// Failed reports whether a security verdict failed: a decryption or
-// integrity failure, or a signature that is not valid, does not cover the
-// message, or was not made by the sender (CLI.md exit code 1).
-func (r *Report) Failed() bool {
-	if r.Encryption.Kind != "none" && !(r.Encryption.OK && r.Encryption.Integrity) {
+// encryptionFailed: the message was encrypted and could not be read, or
+// it carries no integrity protection of its own (S/MIME EnvelopedData,
+// CBC) and no valid signature inside vouches for its content.
+func (r *Report) encryptionFailed() bool {
+	switch {
+	case r.Encryption.Kind == "none":
+		return false
+	case !r.Encryption.OK:
 		return true
-	}
-	for _, s := range r.Signatures {
-		if !s.Valid || !s.CoversRoot || !s.MatchesFrom {
-			return true
-		}
+	case !r.Encryption.Integrity:
+		return len(r.Signatures) == 0 || !r.signedWell()
 	}
 	return false
 }

@@ -4,11 +4,15 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/base64"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
+	"net/mail"
 	"os"
 	"runtime/debug"
+	"slices"
+	"strings"
 	"unicode/utf8"
 
 	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
@@ -16,7 +20,10 @@ import (
 
 	"github.com/securemail/securemail"
 	"github.com/securemail/securemail/keystore"
+	"github.com/securemail/securemail/message"
 	"github.com/securemail/securemail/pgp"
+	"github.com/securemail/securemail/smime"
+	"github.com/securemail/securemail/smime/cms"
 )
 
 // schemeFlags are --pgp and --smime.
@@ -33,7 +40,7 @@ func (f *schemeFlags) add(cmd *cobra.Command) {
 func (f *schemeFlags) scheme() (string, error) {
 	switch {
 	case f.smime:
-		return "", usageError("S/MIME is not available in this version yet; use --pgp")
+		return "smime", nil
 	case f.pgp:
 		return "pgp", nil
 	}
@@ -48,12 +55,17 @@ func (c *cli) pgpScheme(st *keystore.Store) *securemail.PGP {
 	return &securemail.PGP{Store: st, Passphrase: c.keyPassphrase}
 }
 
+// smimeScheme is the S/MIME scheme over the keystore.
+func (c *cli) smimeScheme(st *keystore.Store) *securemail.SMIME {
+	return &securemail.SMIME{Store: st, Passphrase: c.keyPassphrase}
+}
+
 func (c *cli) keyPassphrase(e keystore.Entry) ([]byte, error) {
 	return c.readPassphrase("Passphrase for "+e.Fingerprint, false)
 }
 
 func (c *cli) openOptions(st *keystore.Store) *securemail.OpenOptions {
-	return &securemail.OpenOptions{Handlers: []securemail.Handler{c.pgpScheme(st)}}
+	return &securemail.OpenOptions{Handlers: []securemail.Handler{c.pgpScheme(st), c.smimeScheme(st)}}
 }
 
 // readMessage reads an RFC 5322 message from stdin, bounded.
@@ -77,15 +89,19 @@ func (c *cli) encryptCommand() *cobra.Command {
 		Use:   "encrypt [--pgp|--smime] [-r ADDR]... [--sign] [--from ADDR] [--raw] < IN > OUT",
 		Short: "Encrypt a message (or, with --raw, any data) to its recipients and yourself",
 		Long: `encrypt reads an RFC 5322 message on stdin and writes it encrypted
-(PGP/MIME) to stdout, ready for sendmail -t. Recipients are To, Cc and Bcc
-unless -r is given; the sender (From, or --from) can always read it too.
+(PGP/MIME, or with --smime S/MIME application/pkcs7-mime AES-256-GCM
+authEnveloped-data) to stdout, ready for sendmail -t. Recipients are To,
+Cc and Bcc unless -r is given; the sender (From, or --from) can always read
+it too. With neither --pgp nor --smime, OpenPGP is used when every
+recipient has an OpenPGP key, else S/MIME when every one has a certificate.
 The Subject is protected inside (RFC 9788) and shown outside as "...".
 If any recipient has no usable key, nothing is written and exit is 3,
 naming each such recipient.
 
 With --raw, stdin is any data and the output an ASCII-armored OpenPGP
-message; -r is required.`,
-		Example: "  securemail encrypt --sign < draft.eml | sendmail -t\n  securemail encrypt --raw -r bob@example.org < report.pdf > report.pdf.asc",
+message, or with --smime a PEM CMS object ("-----BEGIN CMS-----",
+what openssl cms -inform PEM reads); -r is required.`,
+		Example: "  securemail encrypt --sign < draft.eml | sendmail -t\n  securemail encrypt --smime --raw -r bob@example.org < report.pdf > report.pdf.pem",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			scheme, err := sf.scheme()
@@ -99,6 +115,9 @@ message; -r is required.`,
 			if raw {
 				if len(to) == 0 {
 					return usageError("--raw needs at least one -r ADDR")
+				}
+				if scheme == "smime" {
+					return c.encryptRawSMIME(st, to, sign, from)
 				}
 				return c.encryptRaw(st, to, sign, from)
 			}
@@ -208,8 +227,15 @@ func (c *cli) protectStdin(st *keystore.Store, p securemail.Policy, to []string,
 	if err != nil {
 		return err
 	}
+	if p.Scheme == "" && !p.Encrypt {
+		// Sign with the scheme the sender has an identity for, OpenPGP first.
+		p.Scheme = "pgp"
+		if addr := senderAddress(in, from); addr != "" && !hasIdentity(st, keystore.PGP, addr) && hasIdentity(st, keystore.SMIME, addr) {
+			p.Scheme = "smime"
+		}
+	}
 	out, err := securemail.ProtectMessage(in, p, to, from,
-		&securemail.ProtectOptions{Protectors: []securemail.Protector{c.pgpScheme(st)}})
+		&securemail.ProtectOptions{Protectors: []securemail.Protector{c.pgpScheme(st), c.smimeScheme(st)}})
 	if err != nil {
 		return protectError(err)
 	}
@@ -236,12 +262,14 @@ func (c *cli) signCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "sign [--pgp|--smime] [--from ADDR] [--raw] < IN > OUT",
 		Short: "Sign a message (or, with --raw, any data)",
-		Long: `sign reads an RFC 5322 message on stdin and writes it signed (PGP/MIME
-multipart/signed, the signature over the exact bytes of the content) to
-stdout. The signing key is your identity for From (or --from).
+		Long: `sign reads an RFC 5322 message on stdin and writes it signed (multipart/signed,
+PGP/MIME or with --smime S/MIME, the signature over the exact bytes of the
+content) to stdout. The signing key is your identity for From (or --from);
+with neither --pgp nor --smime, your OpenPGP key if you have one, else your
+S/MIME certificate.
 
 With --raw, stdin is any data and the output an ASCII-armored signed
-OpenPGP message.`,
+OpenPGP message, or with --smime a PEM CMS SignedData holding the data.`,
 		Example: "  securemail sign < draft.eml | sendmail -t",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -252,6 +280,9 @@ OpenPGP message.`,
 			st, err := c.openStore()
 			if err != nil {
 				return err
+			}
+			if raw && scheme == "smime" {
+				return c.signRawSMIME(st, from)
 			}
 			if raw {
 				self, err := c.sender(st, from)
@@ -279,16 +310,19 @@ func (c *cli) decryptCommand() *cobra.Command {
 	var raw bool
 	cmd := &cobra.Command{
 		Use:   "decrypt [--json] [--raw] < IN > OUT",
-		Short: "Decrypt a message (or, with --raw, an OpenPGP message) and check its signatures",
+		Short: "Decrypt a message (or, with --raw, an OpenPGP message or CMS object) and check its signatures",
 		Long: `decrypt reads an encrypted RFC 5322 message on stdin and writes the
 decrypted message to stdout; the verdict (encryption, each signature) goes
 to stderr, or with --json one JSON object goes to stdout with the message in
 its "message" field. Nothing is written unless the whole message is
 authentic: a message that fails its integrity check yields no output and
-exit 1. No key to decrypt with: exit 3.
+exit 1. No key to decrypt with: exit 3. PGP/MIME and S/MIME are
+recognised by themselves; S/MIME encrypted with AES-CBC (no integrity
+protection) is decrypted with a warning and exit 1.
 
 With --raw, stdin is an OpenPGP message (armored or binary) and stdout its
-content, streamed through an encrypted spool so that any size works.`,
+content, streamed through an encrypted spool so that any size works; or a
+CMS EnvelopedData/AuthEnvelopedData (PEM or DER), read whole.`,
 		Example: "  securemail decrypt < message.eml > plain.eml\n  securemail decrypt --raw < report.pdf.asc > report.pdf",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -351,6 +385,8 @@ func decryptError(rep *securemail.Report) error {
 		return &exitError{code: exitNotFound, err: err, hint: "it is not encrypted to any key in your keystore ('securemail keys list')"}
 	case errors.As(err, &format), errors.As(err, &unsupported):
 		return &exitError{code: exitUsage, err: err}
+	case rep.Encryption.Kind == "smime":
+		return smimeError(err)
 	}
 	return &exitError{code: exitVerdict, err: err}
 }
@@ -424,13 +460,26 @@ func rawReport(scheme *securemail.PGP, res *pgp.Result, from string) *securemail
 
 func (c *cli) decryptRaw(st *keystore.Store) error {
 	debug.SetGCPercent(100) // streaming: main's 400 is for keys list
+	in := bufio.NewReaderSize(c.stdin, 256<<10)
+	if peekCMS(in) {
+		c.stdin = in
+		data, err := c.readRaw()
+		if err != nil {
+			return err
+		}
+		ber, ok := sniffCMS(data)
+		if !ok {
+			return usageError("the input is not a readable CMS object")
+		}
+		return c.decryptRawSMIME(st, ber)
+	}
 	scheme := c.pgpScheme(st)
 	var buf bytes.Buffer
 	var out io.Writer = bufio.NewWriterSize(c.stdout, 256<<10)
 	if c.json {
 		out = &buf
 	}
-	res, err := pgp.Read(c.stdin, out, scheme.Keyring(nil), nil)
+	res, err := pgp.Read(in, out, scheme.Keyring(nil), nil)
 	if err != nil {
 		return pgpError(err)
 	}
@@ -483,15 +532,18 @@ func (c *cli) verifyCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "verify [--json] [--raw [--signature FILE] [--signer ADDR]] < IN",
 		Short: "Check the signatures of a message (or, with --raw, of any data)",
-		Long: `verify reads a signed RFC 5322 message on stdin (PGP/MIME, or an inline
-OpenPGP block) and reports on each signature: valid only when it verifies,
-its key could sign when it was made, it covers the whole message and its
+		Long: `verify reads a signed RFC 5322 message on stdin (PGP/MIME, an inline
+OpenPGP block, or S/MIME multipart/signed or signed-data) and reports on
+each signature: valid only when it verifies, its key could sign when it was
+made (an S/MIME certificate: chains to a trust anchor from 'keys trust', is
+for email protection and valid now), it covers the whole message and its
 key carries the From address. Exit 0 only when the message is signed and
 every signature passes; 1 otherwise.
 
 With --raw, stdin is the signed data and --signature FILE its detached
-signature; without --signature, stdin is a signed or cleartext-signed
-OpenPGP message. --signer ADDR requires the signer's key to carry ADDR.`,
+signature (OpenPGP, or CMS in PEM or DER); without --signature, stdin is a
+signed or cleartext-signed OpenPGP message or a CMS SignedData.
+--signer ADDR requires the signer's key to carry ADDR.`,
 		Example: "  securemail verify < message.eml\n  securemail verify --raw --signature release.tar.gz.asc < release.tar.gz",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -540,14 +592,33 @@ func (c *cli) verifyRaw(st *keystore.Store, sigFile, signer string) error {
 		if err != nil {
 			return usageError("the signature: %v", err)
 		}
+		if ber, ok := sniffCMS(sig); ok {
+			return c.verifyRawSMIME(st, ber, bufio.NewReaderSize(c.stdin, 256<<10), signer)
+		}
 		sigs, err := pgp.VerifyDetached(bufio.NewReaderSize(c.stdin, 256<<10), sig, scheme.Keyring(nil), nil)
 		if err != nil {
 			return pgpError(err)
 		}
 		res = &pgp.Result{Signatures: sigs}
 	} else {
+		in := bufio.NewReaderSize(c.stdin, 256<<10)
+		if peekCMS(in) {
+			c.stdin = in
+			data, err := c.readRaw()
+			if err != nil {
+				return err
+			}
+			ber, ok := sniffCMS(data)
+			if !ok {
+				return usageError("the input is not a readable CMS object")
+			}
+			if t := smime.ContentType(ber); t != smime.TypeSigned {
+				return usageError("the input is encrypted: use 'securemail decrypt --raw'")
+			}
+			return c.verifyRawSMIME(st, ber, nil, signer)
+		}
 		var err error
-		res, err = pgp.Read(c.stdin, io.Discard, scheme.Keyring(nil), nil)
+		res, err = pgp.Read(in, io.Discard, scheme.Keyring(nil), nil)
 		if err != nil {
 			return pgpError(err)
 		}
@@ -566,4 +637,270 @@ func (c *cli) verifyRaw(st *keystore.Store, sigFile, signer string) error {
 		}
 	}
 	return nil
+}
+
+// senderAddress is the sender of a composed message: from, else the
+// address of its From field, or "".
+func senderAddress(raw []byte, from string) string {
+	if from == "" {
+		m, err := message.Parse(raw, nil)
+		if err != nil {
+			return ""
+		}
+		from = m.Root.Header.Get("From")
+	}
+	a, err := mail.ParseAddress(from)
+	if err != nil {
+		return ""
+	}
+	return a.Address
+}
+
+// hasIdentity reports whether the keystore holds an identity of kind for addr.
+func hasIdentity(st *keystore.Store, kind keystore.Kind, addr string) bool {
+	for _, e := range st.Lookup(addr) {
+		if e.Kind == kind && e.Secret && !e.Revoked {
+			return true
+		}
+	}
+	return false
+}
+
+// smimeSender finds the user's S/MIME identity for from (or the only one).
+func (c *cli) smimeSender(st *keystore.Store, from string) (string, error) {
+	if from != "" {
+		if !hasIdentity(st, keystore.SMIME, from) {
+			return "", &keystore.NotFoundError{Query: "S/MIME identity for " + from}
+		}
+		return from, nil
+	}
+	var addrs []string
+	for _, e := range st.Entries() {
+		if e.Kind == keystore.SMIME && e.Secret && !e.Revoked && len(e.Emails) > 0 {
+			addrs = append(addrs, e.Emails[0])
+		}
+	}
+	switch len(addrs) {
+	case 0:
+		return "", &keystore.NotFoundError{Query: "an S/MIME identity (make one with 'securemail keys generate --smime' or import one)"}
+	case 1:
+		return addrs[0], nil
+	}
+	return "", usageError("you have %d S/MIME identities: say which with --from ADDR", len(addrs))
+}
+
+// readRaw reads stdin whole, bounded (CMS objects are not streamed yet).
+func (c *cli) readRaw() ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(c.stdin, maxMessage+1))
+	if err != nil {
+		return nil, usageError("reading the input: %v", err)
+	}
+	if len(data) > maxMessage {
+		return nil, usageError("the input is larger than %d MiB", maxMessage>>20)
+	}
+	return data, nil
+}
+
+// writeCMS writes a CMS object as PEM (RFC 7468 "CMS").
+func (c *cli) writeCMS(der []byte) error {
+	return pem.Encode(c.stdout, &pem.Block{Type: "CMS", Bytes: der})
+}
+
+func (c *cli) encryptRawSMIME(st *keystore.Store, to []string, sign bool, from string) error {
+	scheme := c.smimeScheme(st)
+	self, err := c.smimeSender(st, from)
+	if err != nil && (sign || from != "") {
+		return err
+	}
+	addrs := append([]string{}, to...)
+	if self != "" {
+		addrs = append(addrs, self)
+	}
+	recips, err := scheme.Recipients(addrs)
+	if err != nil {
+		return protectError(err)
+	}
+	data, err := c.readRaw()
+	if err != nil {
+		return err
+	}
+	if sign {
+		sg, err := scheme.Signer(self)
+		if err != nil {
+			return err
+		}
+		if data, err = cms.Sign(data, []cms.Signer{sg}, nil); err != nil {
+			return err
+		}
+	}
+	opts := &cms.EncryptOptions{}
+	if sign {
+		opts.ContentType = cms.OIDSignedData
+	}
+	der, err := cms.Encrypt(data, recips, opts)
+	if err != nil {
+		return err
+	}
+	return c.writeCMS(der)
+}
+
+func (c *cli) signRawSMIME(st *keystore.Store, from string) error {
+	scheme := c.smimeScheme(st)
+	self, err := c.smimeSender(st, from)
+	if err != nil {
+		return err
+	}
+	sg, err := scheme.Signer(self)
+	if err != nil {
+		return err
+	}
+	data, err := c.readRaw()
+	if err != nil {
+		return err
+	}
+	der, err := cms.Sign(data, []cms.Signer{sg}, nil)
+	if err != nil {
+		return err
+	}
+	return c.writeCMS(der)
+}
+
+// sniffCMS tells a CMS object (PEM or DER/BER) from anything else and
+// returns its BER or DER bytes.
+func sniffCMS(b []byte) ([]byte, bool) {
+	t := bytes.TrimLeft(b, " \t\r\n")
+	if bytes.HasPrefix(t, []byte("-----BEGIN CMS-----")) || bytes.HasPrefix(t, []byte("-----BEGIN PKCS7-----")) {
+		blk, _ := pem.Decode(t)
+		if blk == nil {
+			return nil, false
+		}
+		return blk.Bytes, true
+	}
+	if smime.ContentType(b) != "" {
+		return b, true
+	}
+	return nil, false
+}
+
+// peekCMS looks at the start of r for a CMS object.
+func peekCMS(r *bufio.Reader) bool {
+	head, _ := r.Peek(64)
+	t := bytes.TrimLeft(head, " \t\r\n")
+	return bytes.HasPrefix(t, []byte("-----BEGIN CMS")) || bytes.HasPrefix(t, []byte("-----BEGIN PKCS7")) || smime.ContentType(head) != ""
+}
+
+// smimeRawReport judges the signers of a SignedData read with --raw;
+// they are bound to signer when it is given.
+func smimeRawReport(scheme *securemail.SMIME, sd *cms.SignedData, res *cms.VerifyResult, signer string) *securemail.Report {
+	rep := &securemail.Report{Encryption: securemail.EncryptionReport{Kind: "none"}, Signatures: []securemail.SignatureReport{}, Warnings: []string{}, From: signer}
+	if res != nil {
+		rep.Signatures = scheme.SignatureReports(sd, res, signer)
+	}
+	for i := range rep.Signatures {
+		s := &rep.Signatures[i]
+		if signer == "" {
+			continue
+		}
+		s.MatchesFrom = slices.Contains(s.Emails, signer)
+		if !s.MatchesFrom && s.Valid {
+			s.Valid = false
+			msg := "the signer's certificate does not carry " + signer
+			s.Error = &msg
+		}
+	}
+	return rep
+}
+
+// decryptRawSMIME decrypts a CMS EnvelopedData or AuthEnvelopedData (and
+// verifies a SignedData inside it, as encrypt --raw --sign makes).
+func (c *cli) decryptRawSMIME(st *keystore.Store, ber []byte) error {
+	scheme := c.smimeScheme(st)
+	der, err := cms.ToDER(ber, nil)
+	if err != nil {
+		return usageError("the CMS object: %v", err)
+	}
+	if t := smime.ContentType(der); t == smime.TypeSigned {
+		return usageError("the input is only signed: use 'securemail verify --raw'")
+	}
+	plain, info, err := scheme.DecryptCMS(der)
+	if err != nil {
+		return smimeError(err)
+	}
+	rep := &securemail.Report{Signatures: []securemail.SignatureReport{}, Warnings: []string{},
+		Encryption: securemail.EncryptionReport{Kind: "smime", OK: true, Integrity: info.Integrity, Algorithm: strings.ToUpper(info.Algorithm.String())}}
+	if !info.Integrity {
+		rep.Warnings = append(rep.Warnings, "the data is encrypted with "+rep.Encryption.Algorithm+", which does not protect its integrity")
+	}
+	if info.ContentType.Equal(cms.OIDSignedData) {
+		sd, err := cms.ParseSignedData(plain, nil)
+		if err != nil {
+			return usageError("the signed data inside: %v", err)
+		}
+		res, err := sd.Verify(nil)
+		if err != nil && res == nil {
+			return &exitError{code: exitVerdict, err: err}
+		}
+		sig := smimeRawReport(scheme, sd, res, "")
+		rep.Signatures, plain = sig.Signatures, sd.Content
+	}
+	if c.json {
+		if err := c.writeReportJSON(rep, plain); err != nil {
+			return err
+		}
+	} else {
+		if _, err := c.stdout.Write(plain); err != nil {
+			return err
+		}
+		c.sayReport(rep)
+	}
+	if !info.Integrity {
+		return &exitError{code: exitVerdict, err: errors.New("the data has no integrity protection")}
+	}
+	for _, s := range rep.Signatures {
+		if !s.Valid {
+			return &exitError{code: exitVerdict, err: errors.New("a signature is not valid")}
+		}
+	}
+	return nil
+}
+
+// verifyRawSMIME checks a CMS SignedData: detached over stdin when sig
+// is the --signature file, else encapsulating its content.
+func (c *cli) verifyRawSMIME(st *keystore.Store, sigBER []byte, detached io.Reader, signer string) error {
+	scheme := c.smimeScheme(st)
+	sd, err := cms.ParseSignedData(sigBER, nil)
+	if err != nil {
+		return usageError("the CMS signature: %v", err)
+	}
+	res, err := sd.Verify(&cms.VerifyOptions{Detached: detached})
+	if err != nil && !errors.Is(err, cms.ErrUnsigned) {
+		return &exitError{code: exitVerdict, err: err}
+	}
+	rep := smimeRawReport(scheme, sd, res, keystore.NormalizeEmail(signer))
+	c.sayReportOrJSON(rep, nil)
+	if len(rep.Signatures) == 0 {
+		return &exitError{code: exitVerdict, err: errors.New("the data is not signed")}
+	}
+	for _, s := range rep.Signatures {
+		if !s.Valid {
+			return &exitError{code: exitVerdict, err: errors.New("a signature is not valid")}
+		}
+	}
+	return nil
+}
+
+// smimeError gives exit codes to S/MIME decryption errors.
+func smimeError(err error) error {
+	var nf *keystore.NotFoundError
+	var pass *keystore.PassphraseError
+	switch {
+	case errors.As(err, &pass), errors.Is(err, keystore.ErrWrongPassphrase):
+		return err
+	case errors.As(err, &nf):
+		return &exitError{code: exitNotFound, err: err, hint: "it is not encrypted to any certificate in your keystore ('securemail keys list')"}
+	case errors.Is(err, cms.ErrMalformed), errors.Is(err, cms.ErrTruncated), errors.Is(err, cms.ErrTooLarge),
+		errors.Is(err, cms.ErrTooDeep), errors.Is(err, cms.ErrTrailingData), errors.Is(err, cms.ErrUnsupported):
+		return &exitError{code: exitUsage, err: err}
+	}
+	return &exitError{code: exitVerdict, err: err}
 }

@@ -196,9 +196,16 @@ func TestDecryptNotForUs(t *testing.T) {
 // layer (random CEK), not from the RSA layer (Bleichenbacher).
 func TestRSAPKCS1v15WrongKeyIsContentError(t *testing.T) {
 	rc, _ := envTestRSA(t)
-	otherKey, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
+	// A wrong key of the same size whose modulus is larger: a ciphertext
+	// at or above the modulus is refused on public values alone (not an
+	// oracle), which is not what this test is about.
+	var otherKey *rsa.PrivateKey
+	for otherKey == nil || otherKey.N.Cmp(rc.PublicKey.(*rsa.PublicKey).N) <= 0 {
+		k, err := rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			t.Fatal(err)
+		}
+		otherKey = k
 	}
 	for _, alg := range []ContentAlgorithm{AES256GCM, AES256CBC} {
 		der, err := Encrypt(bytes.Repeat([]byte("secret"), 20), []*x509.Certificate{rc}, &EncryptOptions{Algorithm: alg, RSAPadding: RSAPaddingPKCS1v15})
