@@ -206,7 +206,7 @@ func errText(s SignatureReport) string {
 }
 
 // S13: an untrusted signer is not valid, and the report says why.
-func TestSMIMEUntrustedSigners(t *testing.T) {
+func TestS13_S23_SMIMEUntrustedOrOtherSigner(t *testing.T) {
 	_, bobStore, ca := smimeStores(t)
 	other := newTestCA(t)
 	cases := []struct {
@@ -238,7 +238,7 @@ func TestSMIMEUntrustedSigners(t *testing.T) {
 }
 
 // S11: one good and one bad signer are reported each on its own.
-func TestSMIMETwoSigners(t *testing.T) {
+func TestS11_SMIMETwoSigners(t *testing.T) {
 	_, bobStore, ca := smimeStores(t)
 	other := newTestCA(t)
 	k1, c1 := ca.issue(t, "carol@example.org", nil)
@@ -257,7 +257,7 @@ func TestSMIMETwoSigners(t *testing.T) {
 }
 
 // S10: eContent inside a multipart/signed is an error, not a signature.
-func TestSMIMEContentInsideMultipartSigned(t *testing.T) {
+func TestS10_SMIMEContentInsideMultipartSigned(t *testing.T) {
 	_, bobStore, ca := smimeStores(t)
 	k, c := ca.issue(t, "carol@example.org", nil)
 	rep := openWith(t, bobStore, signedBy(t, "carol@example.org", []cms.Signer{{Certificate: c, Key: k}}, &cms.SignOptions{}))
@@ -268,7 +268,7 @@ func TestSMIMEContentInsideMultipartSigned(t *testing.T) {
 
 // A changed body does not verify; the certificate of a correct
 // signature is offered to the keystore with provenance message (S28).
-func TestSMIMETamperAndCertificateFromMessage(t *testing.T) {
+func TestS28_S14_SMIMETamperAndCertificateFromMessage(t *testing.T) {
 	_, bobStore, ca := smimeStores(t)
 	k, c := ca.issue(t, "carol@example.org", nil)
 	raw := signedBy(t, "carol@example.org", []cms.Signer{{Certificate: c, Key: k}}, nil)
@@ -297,7 +297,7 @@ func TestSMIMETamperAndCertificateFromMessage(t *testing.T) {
 }
 
 // S12: a SignedData without signers is unsigned.
-func TestSMIMEZeroSigners(t *testing.T) {
+func TestS12_SMIMEZeroSigners(t *testing.T) {
 	_, bobStore, _ := smimeStores(t)
 	// ContentInfo { signedData, [0] { v1, {}, { data }, {} } } by hand:
 	// cms.Sign refuses to make one.
@@ -333,7 +333,7 @@ func TestSMIMEZeroSigners(t *testing.T) {
 
 // S05: CBC EnvelopedData is reported without integrity, warned about,
 // and its HTML is not rendered.
-func TestSMIMECBCNoHTML(t *testing.T) {
+func TestS05_SMIMECBCNoHTML(t *testing.T) {
 	aliceStore, bobStore, _ := smimeStores(t)
 	d := draft()
 	d.HTML = "<p>Meet at <b>noon</b></p>"
