@@ -4,14 +4,17 @@
 //
 //	smimecms sign    -cert C -key K [-opaque]      < content > sig.der
 //	smimecms verify  -ca CA [-content FILE]        < sig.der [> content]
-//	smimecms encrypt -cert C [-cbc] [-pkcs1]       < content > env.der
-//	smimecms decrypt -cert C -key K                < env.der > content
+//	smimecms encrypt -cert C [-cbc] [-pkcs1]       < content > env.ber
+//	smimecms decrypt -cert C -key K                < env.ber > content
 //
 // sign writes a detached signature unless -opaque; verify checks the
 // signature and then the signer's chain to CA with the emailProtection EKU,
 // as openssl cms -verify -CAfile does. encrypt defaults to AES-256-GCM
 // (AuthEnvelopedData) with RSA-OAEP; -cbc selects AES-256-CBC
-// (EnvelopedData), -pkcs1 RSA PKCS#1 v1.5 key transport.
+// (EnvelopedData), -pkcs1 RSA PKCS#1 v1.5 key transport. encrypt and
+// decrypt stream (cms.EncryptTo, cms.DecryptTo): encrypt writes BER with
+// indefinite lengths, like openssl cms -encrypt -stream, and decrypt reads
+// DER or BER.
 package main
 
 import (
@@ -219,10 +222,6 @@ func encrypt(out io.Writer, certFile string, cbc, pkcs1 bool) error {
 	if err != nil {
 		return err
 	}
-	content, err := readInput()
-	if err != nil {
-		return err
-	}
 	opts := &cms.EncryptOptions{Algorithm: cms.AES256GCM, RSAPadding: cms.RSAPaddingOAEP}
 	if cbc {
 		opts.Algorithm = cms.AES256CBC
@@ -230,12 +229,8 @@ func encrypt(out io.Writer, certFile string, cbc, pkcs1 bool) error {
 	if pkcs1 {
 		opts.RSAPadding = cms.RSAPaddingPKCS1v15
 	}
-	der, err := cms.Encrypt(content, []*x509.Certificate{cert}, opts)
-	if err != nil {
-		return err
-	}
-	_, err = out.Write(der)
-	return err
+	// Streams: BER with indefinite lengths, as openssl cms -stream.
+	return cms.EncryptTo(out, os.Stdin, []*x509.Certificate{cert}, opts)
 }
 
 func decrypt(out io.Writer, certFile, keyFile string) error {
@@ -247,20 +242,8 @@ func decrypt(out io.Writer, certFile, keyFile string) error {
 	if err != nil {
 		return err
 	}
-	der, err := readInput()
-	if err != nil {
-		return err
-	}
-	// Decrypt wants DER: convert only BER with an indefinite length.
-	if len(der) > 1 && der[1] == 0x80 {
-		if der, err = cms.ToDER(der, nil); err != nil {
-			return err
-		}
-	}
-	pt, _, err := cms.Decrypt(der, cert, key, nil)
-	if err != nil {
-		return err
-	}
-	_, err = out.Write(pt)
+	// Streams DER or BER; nothing is written before the content is
+	// authenticated (the ciphertext is spooled).
+	_, err = cms.DecryptTo(out, os.Stdin, cert, key, nil)
 	return err
 }
