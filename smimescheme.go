@@ -2,6 +2,7 @@ package securemail
 
 import (
 	"bytes"
+	"crypto/rsa"
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
@@ -254,17 +255,36 @@ func (s *SMIME) offerCertificates(sd *cms.SignedData, res *cms.VerifyResult, fro
 		if !slices.Contains(smime.CertificateEmails(c), from) {
 			continue
 		}
-		if _, ok := s.Store.Get(keystore.CertificateFingerprint(c.Raw)); ok {
-			continue
+		fpr := keystore.CertificateFingerprint(c.Raw)
+		if _, ok := s.Store.Get(fpr); !ok {
+			origin := ""
+			if m != nil {
+				origin = message.SafeLine(m.Root.Header.Get("Message-ID"))
+			}
+			data := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})
+			_, _ = s.Store.Import([]keystore.Input{{Name: "message", Data: data}},
+				&keystore.ImportOptions{Source: keystore.Message, Origin: origin, Sender: from})
 		}
-		origin := ""
-		if m != nil {
-			origin = message.SafeLine(m.Root.Header.Get("Message-ID"))
+		if e, ok := s.Store.Get(fpr); ok && !e.Secret && sr.Capabilities != nil {
+			gcm, oaep := advertised(sr.Capabilities)
+			if gcm != e.AESGCM || oaep != e.RSAOAEP {
+				_ = s.Store.SetCapabilities(fpr, gcm, oaep)
+			}
 		}
-		data := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})
-		_, _ = s.Store.Import([]keystore.Input{{Name: "message", Data: data}},
-			&keystore.ImportOptions{Source: keystore.Message, Origin: origin, Sender: from})
 	}
+}
+
+// advertised reads AES-GCM and RSAES-OAEP from smimeCapabilities.
+func advertised(caps []cms.AlgorithmIdentifier) (gcm, oaep bool) {
+	for _, c := range caps {
+		switch {
+		case c.Algorithm.Equal(cms.OIDAES256GCM), c.Algorithm.Equal(cms.OIDAES128GCM):
+			gcm = true
+		case c.Algorithm.Equal(cms.OIDRSAESOAEP):
+			oaep = true
+		}
+	}
+	return gcm, oaep
 }
 
 // smimeFailedSignature is the verdict on a signature that cannot be
@@ -383,10 +403,41 @@ func (s *SMIME) Wrap(entity []byte, d *message.Draft, p Policy) ([]byte, error) 
 	if err != nil {
 		return nil, err
 	}
+	if opts.Algorithm == cms.ContentAlgorithmDefault {
+		opts.Algorithm, opts.RSAPadding = s.algorithmsFor(to, d.From.Address)
+	}
 	if p.Sign {
 		return smime.WrapSignedEnveloped(entity, signers, to, opts)
 	}
 	return smime.WrapEnveloped(entity, to, opts)
+}
+
+// algorithmsFor picks what every recipient can read (RFC 8551 §2.7):
+// AES-256-GCM (AuthEnvelopedData) only when each advertised it, else
+// AES-256-CBC; RSAES-OAEP only when each RSA recipient advertised it,
+// else PKCS#1 v1.5. The sender's own certificate counts as capable.
+func (s *SMIME) algorithmsFor(to []*x509.Certificate, self string) (cms.ContentAlgorithm, cms.RSAPadding) {
+	gcm, oaep := true, true
+	for _, c := range to {
+		e, ok := s.Store.Get(keystore.CertificateFingerprint(c.Raw))
+		if ok && e.Secret {
+			continue // our own: we read everything
+		}
+		if !ok || !e.AESGCM {
+			gcm = false
+		}
+		if _, isRSA := c.PublicKey.(*rsa.PublicKey); isRSA && (!ok || !e.RSAOAEP) {
+			oaep = false
+		}
+	}
+	alg, pad := cms.AES256CBC, cms.RSAPaddingPKCS1v15
+	if gcm {
+		alg = cms.AES256GCM
+	}
+	if oaep {
+		pad = cms.RSAPaddingOAEP
+	}
+	return alg, pad
 }
 
 func (s *SMIME) composeOptions() *smime.Options {

@@ -11,6 +11,7 @@ import (
 	"encoding/base64"
 	"encoding/pem"
 	"math/big"
+	"net/mail"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -117,7 +118,9 @@ func smimeStores(t *testing.T) (alice, bob *keystore.Store, ca *testCA) {
 func TestSMIMEProtectOpenRoundTrip(t *testing.T) {
 	aliceStore, bobStore, _ := smimeStores(t)
 	for _, pol := range []Policy{{Sign: true}, {Encrypt: true}, {Sign: true, Encrypt: true}} {
-		raw, err := Protect(draft(), pol, &ProtectOptions{Protectors: []Protector{&SMIME{Store: aliceStore}}})
+		// GCM as if Bob had advertised it (see TestS05_SMIMEAlgorithmFromCapabilities).
+		gcm := &smime.Options{Algorithm: cms.AES256GCM}
+		raw, err := Protect(draft(), pol, &ProtectOptions{Protectors: []Protector{&SMIME{Store: aliceStore, Options: gcm}}})
 		if err != nil {
 			t.Fatalf("%+v: %v", pol, err)
 		}
@@ -369,7 +372,7 @@ func TestS05_SMIMECBCNoHTML(t *testing.T) {
 		t.Fatalf("HTML rendered from CBC content: %q", view.Body)
 	}
 	// The same under GCM is rendered.
-	raw, err = ProtectMessage(in, Policy{Encrypt: true}, nil, "", &ProtectOptions{Protectors: []Protector{&SMIME{Store: aliceStore}}})
+	raw, err = ProtectMessage(in, Policy{Encrypt: true}, nil, "", &ProtectOptions{Protectors: []Protector{&SMIME{Store: aliceStore, Options: &smime.Options{Algorithm: cms.AES256GCM}}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -383,7 +386,7 @@ func TestS05_SMIMECBCNoHTML(t *testing.T) {
 // yields nothing.
 func TestSMIMEDecryptFailures(t *testing.T) {
 	aliceStore, bobStore, _ := smimeStores(t)
-	raw, err := Protect(draft(), Policy{Encrypt: true}, &ProtectOptions{Protectors: []Protector{&SMIME{Store: aliceStore}}})
+	raw, err := Protect(draft(), Policy{Encrypt: true}, &ProtectOptions{Protectors: []Protector{&SMIME{Store: aliceStore, Options: &smime.Options{Algorithm: cms.AES256GCM}}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -422,5 +425,48 @@ func TestSMIMEAutoScheme(t *testing.T) {
 	}
 	if !bytes.Contains(out, []byte("application/pkcs7-mime")) {
 		t.Fatalf("%s", out)
+	}
+}
+
+// RFC 8551 §2.7 and S05: mail goes out as AES-GCM only to recipients who
+// advertised it in a verified signed message; to others as AES-CBC, which
+// every agent reads. Bob's capabilities are learnt from his signed mail.
+func TestS05_SMIMEAlgorithmFromCapabilities(t *testing.T) {
+	aliceStore, bobStore, _ := smimeStores(t)
+	alg := func() string {
+		t.Helper()
+		raw, err := Protect(draft(), Policy{Encrypt: true, Sign: true}, &ProtectOptions{Protectors: []Protector{&SMIME{Store: aliceStore}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep, _, err := Open(raw, &OpenOptions{Handlers: []Handler{&SMIME{Store: bobStore}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Failed() {
+			t.Fatalf("%+v", rep)
+		}
+		return rep.Encryption.Algorithm
+	}
+	if got := alg(); got != "AES-256-CBC" {
+		t.Fatalf("capabilities unknown: %s, want AES-256-CBC", got)
+	}
+	// Bob writes to Alice, signed: his smimeCapabilities reach her store.
+	d := draft()
+	d.From, d.To = d.To[0], []*mail.Address{d.From}
+	signed, err := Protect(d, Policy{Sign: true}, &ProtectOptions{Protectors: []Protector{&SMIME{Store: bobStore}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, _, err := Open(signed, &OpenOptions{Handlers: []Handler{&SMIME{Store: aliceStore}}})
+	if err != nil || !rep.Verified() {
+		t.Fatalf("%v %+v", err, rep)
+	}
+	e := aliceStore.Lookup("bob@example.org")
+	if len(e) == 0 || !e[0].AESGCM || !e[0].RSAOAEP {
+		t.Fatalf("capabilities not recorded: %+v", e)
+	}
+	if got := alg(); got != "AES-256-GCM" {
+		t.Fatalf("capabilities known: %s, want AES-256-GCM", got)
 	}
 }

@@ -37,6 +37,8 @@ const (
 	flagRevoked   = 'r'
 	flagCA        = 'c'
 	flagAnchor    = 't'
+	flagGCM       = 'g'
+	flagOAEP      = 'o'
 )
 
 const listSep = '\x1f'
@@ -51,7 +53,7 @@ func encodeIndex(recs []record) []byte {
 		for _, f := range []struct {
 			on bool
 			c  byte
-		}{{r.Secret, flagSecret}, {r.Protected, flagProtected}, {r.Revoked, flagRevoked}, {r.CA, flagCA}, {r.TrustAnchor, flagAnchor}} {
+		}{{r.Secret, flagSecret}, {r.Protected, flagProtected}, {r.Revoked, flagRevoked}, {r.CA, flagCA}, {r.TrustAnchor, flagAnchor}, {r.AESGCM, flagGCM}, {r.RSAOAEP, flagOAEP}} {
 			if f.on {
 				flags = append(flags, f.c)
 			}
@@ -179,6 +181,10 @@ func decodeRecord(f *[18]string) (record, error) {
 			r.CA = true
 		case flagAnchor:
 			r.TrustAnchor = true
+		case flagGCM:
+			r.AESGCM = true
+		case flagOAEP:
+			r.RSAOAEP = true
 		}
 	}
 	r.Algorithm = unescapeField(f[3])

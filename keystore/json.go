@@ -44,6 +44,12 @@ func (e *Entry) AppendJSON(b []byte) []byte {
 	if e.CA {
 		b = append(b, `,"ca":true`...)
 	}
+	if e.AESGCM {
+		b = append(b, `,"aes_gcm":true`...)
+	}
+	if e.RSAOAEP {
+		b = append(b, `,"rsa_oaep":true`...)
+	}
 	b = append(b, `,"secret":`...)
 	b = strconv.AppendBool(b, e.Secret)
 	b = append(b, `,"protected":`...)

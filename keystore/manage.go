@@ -91,3 +91,20 @@ func (s *Store) AddTrustAnchor(in Input) (Entry, error) {
 	})
 	return ent, err
 }
+
+// SetCapabilities records what the owner of certificate fpr advertised in
+// the smimeCapabilities of a verified signed message: AES-GCM and
+// RSAES-OAEP (RFC 8551 §2.5.2). The latest message wins.
+func (s *Store) SetCapabilities(fpr string, aesGCM, rsaOAEP bool) error {
+	return s.update(func(t *tx) error {
+		r := t.find(fpr)
+		if r == nil || r.Kind != SMIME {
+			return &NotFoundError{Query: "certificate " + fpr}
+		}
+		if r.AESGCM != aesGCM || r.RSAOAEP != rsaOAEP {
+			r.AESGCM, r.RSAOAEP = aesGCM, rsaOAEP
+			t.changed = true
+		}
+		return nil
+	})
+}

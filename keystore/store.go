@@ -63,6 +63,13 @@ type Entry struct {
 	TTL         uint32     `json:"ttl,omitempty"`
 	Pinned      []string   `json:"pinned"`
 	TrustAnchor bool       `json:"trust_anchor"`
+	// AESGCM and RSAOAEP: the certificate's owner advertised AES-GCM
+	// (AuthEnvelopedData) and RSAES-OAEP in the smimeCapabilities of a
+	// verified signed message (RFC 8551 §2.5.2), so mail to them can use
+	// them; without that, AES-CBC and RSA PKCS#1 v1.5, which every S/MIME
+	// agent reads.
+	AESGCM  bool `json:"aes_gcm,omitempty"`
+	RSAOAEP bool `json:"rsa_oaep,omitempty"`
 }
 
 // Expired reports whether the key has expired at t.

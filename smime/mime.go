@@ -234,6 +234,9 @@ type Options struct {
 	// AuthEnvelopedData. The CBC ones (EnvelopedData) have no integrity
 	// (S05): use them only for recipients that cannot read GCM.
 	Algorithm cms.ContentAlgorithm
+	// RSAPadding is the key transport for RSA recipients; the default is
+	// RSAES-OAEP.
+	RSAPadding cms.RSAPadding
 	// Certificates are added to signatures (intermediate CAs).
 	Certificates []*x509.Certificate
 }
@@ -335,7 +338,7 @@ func WrapEnveloped(entity []byte, recipients []*x509.Certificate, opts *Options)
 	}
 	eo := &cms.EncryptOptions{}
 	if opts != nil {
-		eo.Algorithm, eo.Rand = opts.Algorithm, opts.Rand
+		eo.Algorithm, eo.Rand, eo.RSAPadding = opts.Algorithm, opts.Rand, opts.RSAPadding
 	}
 	der, err := cms.Encrypt(entity, recipients, eo)
 	if err != nil {

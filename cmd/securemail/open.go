@@ -102,6 +102,8 @@ func (c *cli) sayReport(r *securemail.Report) {
 			part = ", but only part of the message"
 		}
 		c.v.infof("encryption: %s, integrity protected%s%s", r.Encryption.Kind, part, alg)
+	case r.Encryption.OK:
+		c.v.infof("encryption: %s (%s), WITHOUT integrity protection: only a valid signature inside vouches for the content", r.Encryption.Kind, r.Encryption.Algorithm)
 	default:
 		msg := "failed"
 		if r.Encryption.Error != nil {

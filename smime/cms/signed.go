@@ -860,7 +860,7 @@ type SignOptions struct {
 	// NoSigningTime omits the signing-time attribute.
 	NoSigningTime bool
 	// Capabilities replaces the advertised smimeCapabilities; nil means
-	// AES-256-GCM, AES-128-GCM, AES-256-CBC, AES-128-CBC. NoCapabilities
+	// AES-256-GCM, AES-128-GCM, AES-256-CBC, AES-128-CBC, RSAES-OAEP. NoCapabilities
 	// omits the attribute.
 	Capabilities   []AlgorithmIdentifier
 	NoCapabilities bool
@@ -876,6 +876,7 @@ func DefaultCapabilities() []AlgorithmIdentifier {
 		{Algorithm: OIDAES128GCM},
 		{Algorithm: OIDAES256CBC},
 		{Algorithm: OIDAES128CBC},
+		{Algorithm: OIDRSAESOAEP},
 	}
 }
 

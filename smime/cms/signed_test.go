@@ -222,7 +222,7 @@ func TestSignVerifyRoundTrip(t *testing.T) {
 				if !r.SigningTime.Equal(sdtFixedTime) {
 					t.Errorf("signing time %v", r.SigningTime)
 				}
-				if len(r.Capabilities) != 4 || !r.Capabilities[0].Algorithm.Equal(OIDAES256GCM) {
+				if len(r.Capabilities) != 5 || !r.Capabilities[0].Algorithm.Equal(OIDAES256GCM) || !r.Capabilities[4].Algorithm.Equal(OIDRSAESOAEP) {
 					t.Errorf("capabilities %v", r.Capabilities)
 				}
 				if v.scheme != 0 && r.Scheme != v.scheme {
