@@ -404,7 +404,7 @@ func (s *SMIME) Wrap(entity []byte, d *message.Draft, p Policy) ([]byte, error) 
 		return nil, err
 	}
 	if opts.Algorithm == cms.ContentAlgorithmDefault {
-		opts.Algorithm, opts.RSAPadding = s.algorithmsFor(to, d.From.Address)
+		opts.Algorithm, opts.RSAPadding = s.AlgorithmsFor(to)
 	}
 	if p.Sign {
 		return smime.WrapSignedEnveloped(entity, signers, to, opts)
@@ -412,11 +412,11 @@ func (s *SMIME) Wrap(entity []byte, d *message.Draft, p Policy) ([]byte, error) 
 	return smime.WrapEnveloped(entity, to, opts)
 }
 
-// algorithmsFor picks what every recipient can read (RFC 8551 §2.7):
+// AlgorithmsFor picks what every recipient can read (RFC 8551 §2.7):
 // AES-256-GCM (AuthEnvelopedData) only when each advertised it, else
 // AES-256-CBC; RSAES-OAEP only when each RSA recipient advertised it,
 // else PKCS#1 v1.5. The sender's own certificate counts as capable.
-func (s *SMIME) algorithmsFor(to []*x509.Certificate, self string) (cms.ContentAlgorithm, cms.RSAPadding) {
+func (s *SMIME) AlgorithmsFor(to []*x509.Certificate) (cms.ContentAlgorithm, cms.RSAPadding) {
 	gcm, oaep := true, true
 	for _, c := range to {
 		e, ok := s.Store.Get(keystore.CertificateFingerprint(c.Raw))

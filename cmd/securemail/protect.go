@@ -734,6 +734,7 @@ func (c *cli) encryptRawSMIME(st *keystore.Store, to []string, sign bool, from s
 		}
 	}
 	opts := &cms.EncryptOptions{}
+	opts.Algorithm, opts.RSAPadding = scheme.AlgorithmsFor(recips)
 	if sign {
 		opts.ContentType = cms.OIDSignedData
 	}
