@@ -46,21 +46,7 @@ cleanup() {
 trap cleanup EXIT
 mkdir -m 700 "$GNUPGHOME"
 
-# stamp VAR: sets VAR to the time in seconds, without forking when bash has
-# EPOCHREALTIME (bash 5), else with date +%s.%N.
-stamp() {
-	if [[ -n ${EPOCHREALTIME:-} ]]; then
-		printf -v "$1" '%s' "${EPOCHREALTIME/,/.}"
-	else
-		printf -v "$1" '%s' "$(date +%s.%N)"
-	fi
-}
-# elapsed START: seconds since START.
-elapsed() {
-	local end
-	stamp end
-	awk -v a="$1" -v b="$end" 'BEGIN { printf "%.4f", b - a }'
-}
+source "$(dirname "$0")/lib.sh"
 ms() { awk -v s="$1" 'BEGIN { printf "%.1f ms", s * 1000 }'; }
 secs() { awk -v s="$1" 'BEGIN { printf "%.2f s", s }'; }
 ratio() { awk -v g="$1" -v s="$2" 'BEGIN { if (s > 0) printf "%.2fx", g / s; else print "-" }'; }

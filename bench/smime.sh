@@ -53,25 +53,11 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# stamp VAR: sets VAR to the time in seconds (EPOCHREALTIME: no fork).
-stamp() {
-	if [[ -n ${EPOCHREALTIME:-} ]]; then
-		printf -v "$1" '%s' "${EPOCHREALTIME/,/.}"
-	else
-		printf -v "$1" '%s' "$(date +%s.%N)"
-	fi
-}
-# elapsed START: seconds since START.
-elapsed() {
-	local end
-	stamp end
-	awk -v a="$1" -v b="$end" 'BEGIN { printf "%.4f", b - a }'
-}
+source "$(dirname "$0")/lib.sh"
 secs() { awk -v s="$1" 'BEGIN { printf "%.3f s", s }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
 permsg() { awk -v s="$1" -v n="$N" 'BEGIN { printf "%.2f ms", s * 1000 / n }'; }
 mbps() { awk -v s="$1" -v m="$BIG_MIB" 'BEGIN { if (s > 0) printf "%.0f MB/s", m * 1048576 / s / 1e6; else print "-" }'; }
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.4f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 die() { echo "smime.sh: $*" >&9; exit 1; }
 
 echo "== building bench/smimecms"
@@ -205,35 +191,6 @@ for m in gcm cbc; do
 	rm -f "$d/big.out"
 done
 
-# peak VAR_KIB VAR_S IN OUT CMD ARGS...: peak RSS (KiB) and wall time of
-# one run of CMD ARGS <IN >OUT (a program: /usr/bin/time cannot run shell
-# functions). RSS_TIME=none forces the /proc polling fallback.
-RSS_TIME=${RSS_TIME:-/usr/bin/time}
-if [[ -x $RSS_TIME ]] && "$RSS_TIME" -f %M -o /dev/null true 2>/dev/null; then
-	rss_how="$RSS_TIME %M"
-else
-	rss_how="VmHWM polled from /proc every 50 ms"
-fi
-peak() {
-	local kvar=$1 svar=$2 in=$3 out=$4 t kib=0 pid hwm
-	shift 4
-	stamp t
-	if [[ $rss_how == *%M ]]; then
-		"$RSS_TIME" -f %M -o "$tmp/rss" "$@" <"$in" >"$out" 2>/dev/null
-		kib=$(tail -1 "$tmp/rss")
-	else
-		"$@" <"$in" >"$out" 2>/dev/null &
-		pid=$!
-		while [[ -r /proc/$pid/status ]]; do
-			hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$pid/status" 2>/dev/null || true)
-			if [[ -n $hwm ]] && ((hwm > kib)); then kib=$hwm; fi
-			sleep 0.05
-		done
-		wait "$pid"
-	fi
-	printf -v "$svar" '%s' "$(elapsed "$t")"
-	printf -v "$kvar" '%s' "$kib"
-}
 
 if ((HUGE_MIB > 0)); then
 	echo "== c. peak RSS, $HUGE_MIB MiB ($rss_how)"
