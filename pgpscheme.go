@@ -249,11 +249,11 @@ func (s *PGP) Wrap(entity []byte, d *message.Draft, p Policy) ([]byte, error) {
 		}
 	}
 	if p.Sign {
-		e, err := s.identity(d.From.Address)
+		e, err := s.Identity(d.From.Address)
 		if err != nil {
 			return nil, err
 		}
-		if signer, err = s.Store.UnlockPGP(e.Fingerprint, s.passphrase(e)); err != nil {
+		if signer, err = s.Unlock(e); err != nil {
 			return nil, err
 		}
 	}
@@ -267,19 +267,24 @@ func (s *PGP) Wrap(entity []byte, d *message.Draft, p Policy) ([]byte, error) {
 	return pgp.WrapEncrypted(entity, to, signer, s.Options)
 }
 
-func (s *PGP) passphrase(e keystore.Entry) []byte {
-	if !e.Protected || s.Passphrase == nil {
-		return nil
+// Unlock returns the user's identity e with its private keys, asking
+// for its passphrase when it is sealed with one; the reason a passphrase
+// cannot be had (no terminal, say) is the error the user sees.
+func (s *PGP) Unlock(e keystore.Entry) (*openpgp.Entity, error) {
+	var pass []byte
+	if e.Protected && s.Passphrase != nil {
+		p, err := s.Passphrase(e)
+		if err != nil {
+			return nil, err
+		}
+		pass = p
 	}
-	p, err := s.Passphrase(e)
-	if err != nil {
-		return nil
-	}
-	return p
+	return s.Store.UnlockPGP(e.Fingerprint, pass)
 }
 
-// identity finds the user's own OpenPGP key for addr.
-func (s *PGP) identity(addr string) (keystore.Entry, error) {
+// Identity finds the user's own OpenPGP key for addr: the one pinned for
+// it, else the newest, neither revoked nor expired.
+func (s *PGP) Identity(addr string) (keystore.Entry, error) {
 	var cands []keystore.Entry
 	for _, e := range s.Store.Lookup(addr) {
 		if e.Kind == keystore.PGP && e.Secret && !e.Revoked && !e.Expired(s.Options.Time()) {

@@ -347,7 +347,7 @@ func (s *SMIME) DecryptCMS(der []byte) ([]byte, *cms.DecryptInfo, error) {
 		// certificate, before any passphrase is asked for.
 		if _, _, err := cms.Decrypt(der, cert, nil, nil); errors.Is(err, cms.ErrNoRecipient) {
 			continue
-		} else if err != nil && isMalformed(err) {
+		} else if err != nil && cms.IsMalformed(err) {
 			return nil, nil, err
 		}
 		var pass []byte
@@ -366,15 +366,6 @@ func (s *SMIME) DecryptCMS(der []byte) ([]byte, *cms.DecryptInfo, error) {
 		return cms.Decrypt(der, cert, key, nil)
 	}
 	return nil, nil, ErrNoSMIMEIdentity
-}
-
-func isMalformed(err error) bool {
-	for _, k := range []cms.Kind{cms.ErrMalformed, cms.ErrTruncated, cms.ErrTooLarge, cms.ErrTooDeep, cms.ErrTrailingData, cms.ErrUnsupported} {
-		if errors.Is(err, k) {
-			return true
-		}
-	}
-	return false
 }
 
 // Scheme implements Protector.

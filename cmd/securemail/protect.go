@@ -89,10 +89,11 @@ func (c *cli) encryptCommand() *cobra.Command {
 		Use:   "encrypt [--pgp|--smime] [-r ADDR]... [--sign] [--from ADDR] [--raw] < IN > OUT",
 		Short: "Encrypt a message (or, with --raw, any data) to its recipients and yourself",
 		Long: `encrypt reads an RFC 5322 message on stdin and writes it encrypted
-(PGP/MIME, or with --smime S/MIME application/pkcs7-mime AES-256-GCM
-authEnveloped-data) to stdout, ready for sendmail -t. Recipients are To,
-Cc and Bcc unless -r is given; the sender (From, or --from) can always read
-it too. With neither --pgp nor --smime, OpenPGP is used when every
+(PGP/MIME, or with --smime S/MIME application/pkcs7-mime: AES-256-GCM
+authEnveloped-data when every recipient has advertised it in signed mail,
+else AES-256-CBC enveloped-data) to stdout, ready for sendmail -t.
+Recipients are To, Cc and Bcc unless -r is given; the sender (From, or
+--from) can always read it too. With neither --pgp nor --smime, OpenPGP is used when every
 recipient has an OpenPGP key, else S/MIME when every one has a certificate.
 The Subject is protected inside (RFC 9788) and shown outside as "...".
 If any recipient has no usable key, nothing is written and exit is 3,
@@ -149,16 +150,11 @@ func protectError(err error) error {
 // sender finds the user's identity for from (or the only one there is).
 func (c *cli) sender(st *keystore.Store, from string) (*keystore.Entry, error) {
 	if from != "" {
-		var cands []keystore.Entry
-		for _, e := range st.Lookup(from) {
-			if e.Kind == keystore.PGP && e.Secret && !e.Revoked {
-				cands = append(cands, e)
-			}
+		e, err := c.pgpScheme(st).Identity(from)
+		if err != nil {
+			return nil, err
 		}
-		if len(cands) == 0 {
-			return nil, &keystore.NotFoundError{Query: "OpenPGP secret key for " + from}
-		}
-		return &cands[0], nil
+		return &e, nil
 	}
 	var ids []keystore.Entry
 	for _, e := range st.Entries() {
@@ -244,15 +240,7 @@ func (c *cli) protectStdin(st *keystore.Store, p securemail.Policy, to []string,
 }
 
 func (c *cli) unlock(st *keystore.Store, e *keystore.Entry) (*pgpEntity, error) {
-	var pass []byte
-	if e.Protected {
-		p, err := c.keyPassphrase(*e)
-		if err != nil {
-			return nil, err
-		}
-		pass = p
-	}
-	return st.UnlockPGP(e.Fingerprint, pass)
+	return c.pgpScheme(st).Unlock(*e)
 }
 
 func (c *cli) signCommand() *cobra.Command {
@@ -435,23 +423,7 @@ func rawReport(scheme *securemail.PGP, res *pgp.Result, from string) *securemail
 		rep.Encryption = securemail.EncryptionReport{Kind: "pgp", OK: true, Integrity: res.Integrity, Algorithm: res.Algorithm}
 	}
 	rep.Signatures = scheme.SignatureReports(res.Signatures, true)
-	for i := range rep.Signatures {
-		s := &rep.Signatures[i]
-		s.MatchesFrom = false
-		if from == "" {
-			continue // nothing to bind to: --raw without --signer
-		}
-		for _, e := range s.Emails {
-			if e == from {
-				s.MatchesFrom = true
-			}
-		}
-		if !s.MatchesFrom && s.Valid {
-			s.Valid = false
-			msg := "the signer's key does not carry " + from
-			s.Error = &msg
-		}
-	}
+	bindRawSigner(rep.Signatures, from, "key")
 	if res.Filename != "" {
 		rep.Warnings = append(rep.Warnings, "the data is named "+safe(res.Filename)+" (as its sender wrote it)")
 	}
@@ -495,6 +467,15 @@ func (c *cli) decryptRaw(st *keystore.Store) error {
 		}
 	} else {
 		c.sayReport(rep)
+	}
+	return rawVerdict(rep, false)
+}
+
+// rawVerdict is the exit status of a --raw report: 1 when a signature is
+// not valid, or, with mustBeSigned, when there is none.
+func rawVerdict(rep *securemail.Report, mustBeSigned bool) error {
+	if mustBeSigned && len(rep.Signatures) == 0 {
+		return &exitError{code: exitVerdict, err: errors.New("the data is not signed")}
 	}
 	for _, s := range rep.Signatures {
 		if !s.Valid {
@@ -628,15 +609,7 @@ func (c *cli) verifyRaw(st *keystore.Store, sigFile, signer string) error {
 	}
 	rep := rawReport(scheme, res, keystore.NormalizeEmail(signer))
 	c.sayReportOrJSON(rep, nil)
-	if len(rep.Signatures) == 0 {
-		return &exitError{code: exitVerdict, err: errors.New("the data is not signed")}
-	}
-	for _, s := range rep.Signatures {
-		if !s.Valid {
-			return &exitError{code: exitVerdict, err: errors.New("a signature is not valid")}
-		}
-	}
-	return nil
+	return rawVerdict(rep, true)
 }
 
 // senderAddress is the sender of a composed message: from, else the
@@ -797,19 +770,23 @@ func smimeRawReport(scheme *securemail.SMIME, sd *cms.SignedData, res *cms.Verif
 	if res != nil {
 		rep.Signatures = scheme.SignatureReports(sd, res, signer)
 	}
-	for i := range rep.Signatures {
-		s := &rep.Signatures[i]
-		if signer == "" {
-			continue
-		}
-		s.MatchesFrom = slices.Contains(s.Emails, signer)
-		if !s.MatchesFrom && s.Valid {
+	bindRawSigner(rep.Signatures, signer, "certificate")
+	return rep
+}
+
+// bindRawSigner binds the signatures of --raw data to --signer ADDR: a
+// signature whose key (or certificate) does not carry it is not valid.
+// Without --signer there is nothing to bind to, and matches_from is false.
+func bindRawSigner(sigs []securemail.SignatureReport, signer, what string) {
+	for i := range sigs {
+		s := &sigs[i]
+		s.MatchesFrom = signer != "" && slices.Contains(s.Emails, signer)
+		if signer != "" && !s.MatchesFrom && s.Valid {
 			s.Valid = false
-			msg := "the signer's certificate does not carry " + signer
+			msg := "the signer's " + what + " does not carry " + signer
 			s.Error = &msg
 		}
 	}
-	return rep
 }
 
 // decryptRawSMIME decrypts a CMS EnvelopedData or AuthEnvelopedData (and
@@ -854,15 +831,12 @@ func (c *cli) decryptRawSMIME(st *keystore.Store, ber []byte) error {
 		}
 		c.sayReport(rep)
 	}
-	if !info.Integrity {
-		return &exitError{code: exitVerdict, err: errors.New("the data has no integrity protection")}
+	if !info.Integrity && len(rep.Signatures) == 0 {
+		// As for mail (Report.Failed): CBC has no integrity of its own,
+		// only a valid signature inside can vouch for the content.
+		return &exitError{code: exitVerdict, err: errors.New("the data has no integrity protection and no signature")}
 	}
-	for _, s := range rep.Signatures {
-		if !s.Valid {
-			return &exitError{code: exitVerdict, err: errors.New("a signature is not valid")}
-		}
-	}
-	return nil
+	return rawVerdict(rep, false)
 }
 
 // verifyRawSMIME checks a CMS SignedData: detached over stdin when sig
@@ -879,15 +853,7 @@ func (c *cli) verifyRawSMIME(st *keystore.Store, sigBER []byte, detached io.Read
 	}
 	rep := smimeRawReport(scheme, sd, res, keystore.NormalizeEmail(signer))
 	c.sayReportOrJSON(rep, nil)
-	if len(rep.Signatures) == 0 {
-		return &exitError{code: exitVerdict, err: errors.New("the data is not signed")}
-	}
-	for _, s := range rep.Signatures {
-		if !s.Valid {
-			return &exitError{code: exitVerdict, err: errors.New("a signature is not valid")}
-		}
-	}
-	return nil
+	return rawVerdict(rep, true)
 }
 
 // smimeError gives exit codes to S/MIME decryption errors.
@@ -899,8 +865,7 @@ func smimeError(err error) error {
 		return err
 	case errors.As(err, &nf):
 		return &exitError{code: exitNotFound, err: err, hint: "it is not encrypted to any certificate in your keystore ('securemail keys list')"}
-	case errors.Is(err, cms.ErrMalformed), errors.Is(err, cms.ErrTruncated), errors.Is(err, cms.ErrTooLarge),
-		errors.Is(err, cms.ErrTooDeep), errors.Is(err, cms.ErrTrailingData), errors.Is(err, cms.ErrUnsupported):
+	case cms.IsMalformed(err):
 		return &exitError{code: exitUsage, err: err}
 	}
 	return &exitError{code: exitVerdict, err: err}

@@ -1,6 +1,7 @@
 package cms
 
 import (
+	"errors"
 	"fmt"
 )
 
@@ -365,6 +366,18 @@ const (
 	ErrAttribute                      // a signed attribute is missing, repeated or inconsistent
 	ErrContent                        // content missing, or both encapsulated and detached
 )
+
+// IsMalformed reports whether err says the input itself is bad or
+// unsupported (a usage error for a caller), as opposed to a verdict on a
+// well-formed message.
+func IsMalformed(err error) bool {
+	for _, k := range []Kind{ErrMalformed, ErrTruncated, ErrTooLarge, ErrTooDeep, ErrTrailingData, ErrUnsupported} {
+		if errors.Is(err, k) {
+			return true
+		}
+	}
+	return false
+}
 
 func (k Kind) Error() string {
 	var t string

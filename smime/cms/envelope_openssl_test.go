@@ -13,20 +13,6 @@ import (
 	"testing"
 )
 
-// envOpenSSL returns the openssl binary, skipping the test when it is absent
-// (failing instead when CI=true).
-func envOpenSSL(t testing.TB) string {
-	t.Helper()
-	p, err := exec.LookPath("openssl")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("openssl is required in CI: %v", err)
-		}
-		t.Skip("openssl not installed")
-	}
-	return p
-}
-
 // envWritePEM writes cert and key as PEM files and returns their paths.
 func envWritePEM(t testing.TB, dir, name string, cert *x509.Certificate, key crypto.PrivateKey) (certPath, keyPath string) {
 	t.Helper()
@@ -78,7 +64,7 @@ func envOpenSSLPeers(t *testing.T) (dir string, rsaP, ecP envPeer) {
 
 // OpenSSL encrypts, we decrypt.
 func TestOpenSSLEncryptGoDecrypt(t *testing.T) {
-	openssl := envOpenSSL(t)
+	openssl := needPeer(t, "openssl")
 	dir, rsaP, ecP := envOpenSSLPeers(t)
 	msg := []byte("Content-Type: text/plain\r\n\r\ninterop \x00\xff test\r\n")
 	in := filepath.Join(dir, "msg")
@@ -153,7 +139,7 @@ func TestOpenSSLEncryptGoDecrypt(t *testing.T) {
 
 // We encrypt, OpenSSL decrypts.
 func TestGoEncryptOpenSSLDecrypt(t *testing.T) {
-	openssl := envOpenSSL(t)
+	openssl := needPeer(t, "openssl")
 	_, rsaP, ecP := envOpenSSLPeers(t)
 	msg := []byte("Content-Type: text/plain\r\n\r\nfrom Go \x00\xff\r\n")
 	algs := []ContentAlgorithm{ContentAlgorithmDefault, AES256GCM, AES128GCM, AES256CBC, AES128CBC}
@@ -202,7 +188,7 @@ func TestGoEncryptOpenSSLDecrypt(t *testing.T) {
 // OpenSSL must refuse our messages once tampered with (sanity check that
 // it really checks the GCM tag we write).
 func TestGoEncryptOpenSSLRejectsTampered(t *testing.T) {
-	openssl := envOpenSSL(t)
+	openssl := needPeer(t, "openssl")
 	dir, rsaP, _ := envOpenSSLPeers(t)
 	der, err := Encrypt([]byte("tamper me"), []*x509.Certificate{rsaP.cert}, nil)
 	if err != nil {
@@ -227,7 +213,7 @@ func TestRegenerateEnvelopeTestdata(t *testing.T) {
 	if os.Getenv("CMS_ENV_REGEN") != "1" {
 		t.Skip("set CMS_ENV_REGEN=1 to regenerate testdata/envelope")
 	}
-	openssl := envOpenSSL(t)
+	openssl := needPeer(t, "openssl")
 	dir := envTestdataDir
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
@@ -272,7 +258,7 @@ func TestRegenerateEnvelopeTestdata(t *testing.T) {
 // `openssl cms -encrypt -stream` writes BER with indefinite lengths and a
 // constructed encryptedContent; ToDER followed by Decrypt must read it.
 func TestOpenSSLStreamBERGoDecrypt(t *testing.T) {
-	openssl := envOpenSSL(t)
+	openssl := needPeer(t, "openssl")
 	dir, rsaP, ecP := envOpenSSLPeers(t)
 	msg := bytes.Repeat([]byte("streamed enveloped content\r\n"), 400)
 	in := filepath.Join(dir, "msg")

@@ -119,13 +119,7 @@ func gpgsmFingerprint(c *x509.Certificate) string {
 // is limited to 108 bytes) and kills the agent when the test ends.
 func gpgsmSetup(t *testing.T) *gpgsmHome {
 	t.Helper()
-	bin, err := exec.LookPath("gpgsm")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("gpgsm not found and CI=true: %v", err)
-		}
-		t.Skip("gpgsm not installed")
-	}
+	bin := needPeer(t, "gpgsm")
 	pki, err := gpgsmKeys()
 	if err != nil {
 		t.Fatal(err)

@@ -59,7 +59,7 @@ func TestECCCMSSharedInfo(t *testing.T) {
 // Cross-check the KDF against OpenSSL for SHA-256 with a SharedInfo of the
 // shape CMS uses.
 func TestX963KDFOpenSSL(t *testing.T) {
-	openssl := envOpenSSL(t)
+	openssl := needPeer(t, "openssl")
 	z := bytes.Repeat([]byte{0x5a}, 32)
 	si, _ := envECCCMSSharedInfo(envAlgIDNoParams(envOIDAES256Wrap), []byte("ukm"), 32)
 	out, err := exec.Command(openssl, "kdf", "-keylen", "32", "-kdfopt", "digest:SHA256",

@@ -16,20 +16,6 @@ import (
 
 var sdtUpdateSeeds = flag.Bool("update-signed-seeds", false, "rewrite testdata/signed-*.der from openssl output")
 
-// sdtOpenSSL returns the openssl binary, skipping the test when it is
-// missing, unless CI=true, where a missing openssl is a failure.
-func sdtOpenSSL(t testing.TB) string {
-	t.Helper()
-	p, err := exec.LookPath("openssl")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("openssl not found and CI=true: %v", err)
-		}
-		t.Skip("openssl not installed")
-	}
-	return p
-}
-
 func sdtRun(t testing.TB, bin string, args ...string) []byte {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
@@ -138,7 +124,7 @@ func sdtOpenSSLSign(t testing.TB, bin, dir string, c sdtOpenSSLCase) []byte {
 }
 
 func TestOpenSSLSignWeVerify(t *testing.T) {
-	bin := sdtOpenSSL(t)
+	bin := needPeer(t, "openssl")
 	content := []byte(sdtInteropContent)
 	for _, c := range sdtOpenSSLCases() {
 		t.Run(c.name, func(t *testing.T) {
@@ -186,7 +172,7 @@ func TestOpenSSLSignWeVerify(t *testing.T) {
 }
 
 func TestWeSignOpenSSLVerifies(t *testing.T) {
-	bin := sdtOpenSSL(t)
+	bin := needPeer(t, "openssl")
 	f := sdtPKI()
 	content := []byte(sdtInteropContent)
 	type tc struct {

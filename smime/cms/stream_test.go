@@ -269,7 +269,7 @@ func TestStreamRejectsMalformed(t *testing.T) {
 }
 
 func TestStreamOpenSSL(t *testing.T) {
-	openssl := envOpenSSL(t)
+	openssl := needPeer(t, "openssl")
 	dir, rsaP, ecP := envOpenSSLPeers(t)
 	for _, n := range []int{0, 3000, 3*streamChunk + 7} {
 		msg := streamMsg(n)
