@@ -8,7 +8,10 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"math/big"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -141,5 +144,26 @@ func TestCertificateEmailsFromSubject(t *testing.T) {
 	c := &x509.Certificate{Subject: pkix.Name{Names: []pkix.AttributeTypeAndValue{{Type: []int{1, 2, 840, 113549, 1, 9, 1}, Value: "Carol@Example.org"}}}}
 	if got := CertificateEmails(c); len(got) != 1 || got[0] != "carol@example.org" {
 		t.Fatalf("%v", got)
+	}
+}
+
+// S07: judging a signer fetches nothing. The leaf names its issuer's
+// certificate (AIA), an OCSP responder and a CRL at a server that counts
+// requests; the issuer is not given, so the chain is incomplete, and it
+// must stay so: not trusted, and not one request.
+func TestS07_CheckSignerFetchesNothing(t *testing.T) {
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
+	defer srv.Close()
+	root, rootKey := makeCert(t, certSpec{cn: "Root", ca: true}, nil, nil)
+	mid, midKey := makeCert(t, certSpec{cn: "Mid", ca: true}, root, rootKey)
+	spec := leafSpec("alice@example.org")
+	leaf, _ := makeCert(t, spec, mid, midKey)
+	leaf.IssuingCertificateURL = []string{srv.URL + "/mid.crt"}
+	leaf.OCSPServer = []string{srv.URL + "/ocsp"}
+	leaf.CRLDistributionPoints = []string{srv.URL + "/crl"}
+	v := CheckSigner(leaf, time.Time{}, &Trust{Anchors: []*x509.Certificate{root}, Now: func() time.Time { return testNow }})
+	if v.Trusted || hits.Load() != 0 {
+		t.Fatalf("trusted=%v, %d requests", v.Trusted, hits.Load())
 	}
 }
