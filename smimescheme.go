@@ -2,11 +2,13 @@ package securemail
 
 import (
 	"bytes"
+	"crypto"
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
 	"net/mail"
 	"slices"
 	"strings"
@@ -332,6 +334,42 @@ func (s *SMIME) decrypt(ber []byte) *Unwrapped {
 // first of the user's S/MIME identities it is addressed to. Only that
 // identity is unlocked (and its passphrase asked for).
 func (s *SMIME) DecryptCMS(der []byte) ([]byte, *cms.DecryptInfo, error) {
+	var probeErr error
+	cert, key, err := s.chooseIdentity(func(cert *x509.Certificate) bool {
+		// A probe without the key tells whether a recipient names the
+		// certificate, before any passphrase is asked for.
+		_, _, err := cms.Decrypt(der, cert, nil, nil)
+		if err != nil && cms.IsMalformed(err) {
+			probeErr = err
+			return false
+		}
+		return !errors.Is(err, cms.ErrNoRecipient)
+	})
+	if probeErr != nil {
+		return nil, nil, probeErr
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return cms.Decrypt(der, cert, key, nil)
+}
+
+// DecryptCMSTo decrypts a CMS EnvelopedData or AuthEnvelopedData read
+// from r, DER or the BER of "openssl cms -stream", to w, streaming
+// (cms.DecryptTo: nothing is written before the content is authenticated),
+// with the identity in the keystore the message names. Only that
+// identity's passphrase is asked for. sink, when not nil, chooses the
+// writer once the content type is known (cms.DecryptOptions.Sink).
+func (s *SMIME) DecryptCMSTo(w io.Writer, r io.Reader, sink func(*cms.DecryptInfo) (io.Writer, error)) (*cms.DecryptInfo, error) {
+	if w == nil && sink == nil {
+		w = io.Discard
+	}
+	return cms.DecryptTo(w, r, nil, nil, &cms.DecryptOptions{Choose: s.chooseIdentity, Sink: sink})
+}
+
+// chooseIdentity unlocks the first S/MIME identity whose certificate
+// names accepts, or fails with ErrNoSMIMEIdentity.
+func (s *SMIME) chooseIdentity(names func(*x509.Certificate) bool) (*x509.Certificate, crypto.PrivateKey, error) {
 	if s.Store == nil {
 		return nil, nil, ErrNoSMIMEIdentity
 	}
@@ -340,15 +378,8 @@ func (s *SMIME) DecryptCMS(der []byte) ([]byte, *cms.DecryptInfo, error) {
 			continue
 		}
 		cert, err := s.Store.Certificate(e.Fingerprint)
-		if err != nil {
+		if err != nil || !names(cert) {
 			continue
-		}
-		// A probe without the key tells whether a recipient names the
-		// certificate, before any passphrase is asked for.
-		if _, _, err := cms.Decrypt(der, cert, nil, nil); errors.Is(err, cms.ErrNoRecipient) {
-			continue
-		} else if err != nil && cms.IsMalformed(err) {
-			return nil, nil, err
 		}
 		var pass []byte
 		if e.Protected {
@@ -363,7 +394,7 @@ func (s *SMIME) DecryptCMS(der []byte) ([]byte, *cms.DecryptInfo, error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		return cms.Decrypt(der, cert, key, nil)
+		return cert, key, nil
 	}
 	return nil, nil, ErrNoSMIMEIdentity
 }

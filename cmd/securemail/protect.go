@@ -434,16 +434,7 @@ func (c *cli) decryptRaw(st *keystore.Store) error {
 	debug.SetGCPercent(100) // streaming: main's 400 is for keys list
 	in := bufio.NewReaderSize(c.stdin, 256<<10)
 	if peekCMS(in) {
-		c.stdin = in
-		data, err := c.readRaw()
-		if err != nil {
-			return err
-		}
-		ber, ok := sniffCMS(data)
-		if !ok {
-			return usageError("the input is not a readable CMS object")
-		}
-		return c.decryptRawSMIME(st, ber)
+		return c.decryptRawSMIME(st, in)
 	}
 	scheme := c.pgpScheme(st)
 	var buf bytes.Buffer
@@ -693,29 +684,39 @@ func (c *cli) encryptRawSMIME(st *keystore.Store, to []string, sign bool, from s
 	if err != nil {
 		return protectError(err)
 	}
-	data, err := c.readRaw()
-	if err != nil {
-		return err
-	}
+	opts := &cms.EncryptOptions{}
+	opts.Algorithm, opts.RSAPadding = scheme.AlgorithmsFor(recips)
+	var content io.Reader = c.stdin
 	if sign {
+		// The SignedData that is encrypted holds the content: it is made
+		// whole first (up to maxMessage).
 		sg, err := scheme.Signer(self)
+		if err != nil {
+			return err
+		}
+		data, err := c.readRaw()
 		if err != nil {
 			return err
 		}
 		if data, err = cms.Sign(data, []cms.Signer{sg}, nil); err != nil {
 			return err
 		}
+		content, opts.ContentType = bytes.NewReader(data), cms.OIDSignedData
 	}
-	opts := &cms.EncryptOptions{}
-	opts.Algorithm, opts.RSAPadding = scheme.AlgorithmsFor(recips)
-	if sign {
-		opts.ContentType = cms.OIDSignedData
-	}
-	der, err := cms.Encrypt(data, recips, opts)
+	// Streamed: BER with indefinite lengths (as openssl cms -stream
+	// writes), in PEM as it is made.
+	out := bufio.NewWriterSize(c.stdout, 256<<10)
+	pw, err := newPEMWriter(out, "CMS")
 	if err != nil {
 		return err
 	}
-	return c.writeCMS(der)
+	if err := cms.EncryptTo(pw, content, recips, opts); err != nil {
+		return err
+	}
+	if err := pw.Close(); err != nil {
+		return err
+	}
+	return out.Flush()
 }
 
 func (c *cli) signRawSMIME(st *keystore.Store, from string) error {
@@ -789,25 +790,45 @@ func bindRawSigner(sigs []securemail.SignatureReport, signer, what string) {
 	}
 }
 
-// decryptRawSMIME decrypts a CMS EnvelopedData or AuthEnvelopedData (and
-// verifies a SignedData inside it, as encrypt --raw --sign makes).
-func (c *cli) decryptRawSMIME(st *keystore.Store, ber []byte) error {
-	scheme := c.smimeScheme(st)
-	der, err := cms.ToDER(ber, nil)
+// decryptRawSMIME decrypts a CMS EnvelopedData or AuthEnvelopedData, PEM
+// or DER/BER, streaming: plain content goes to stdout once authenticated,
+// without the message ever being whole in memory. A SignedData inside (as
+// encrypt --raw --sign makes) is held, up to maxMessage, and verified.
+func (c *cli) decryptRawSMIME(st *keystore.Store, in *bufio.Reader) error {
+	src, err := cmsSource(in)
 	if err != nil {
-		return usageError("the CMS object: %v", err)
+		return err
 	}
-	if t := smime.ContentType(der); t == smime.TypeSigned {
+	if head, _ := src.Peek(64); smime.ContentType(head) == smime.TypeSigned {
 		return usageError("the input is only signed: use 'securemail verify --raw'")
 	}
-	plain, info, err := scheme.DecryptCMS(der)
+	scheme := c.smimeScheme(st)
+	out := bufio.NewWriterSize(c.stdout, 256<<10)
+	var held *limitedBuffer
+	info, err := scheme.DecryptCMSTo(nil, src, func(info *cms.DecryptInfo) (io.Writer, error) {
+		if c.json || info.ContentType.Equal(cms.OIDSignedData) {
+			held = &limitedBuffer{max: maxMessage}
+			return held, nil
+		}
+		return out, nil
+	})
 	if err != nil {
-		return smimeError(err)
+		if held != nil && errors.Is(err, errTooLarge) {
+			return usageError("the decrypted content is larger than %d MiB: too large to verify or report as JSON", maxMessage>>20)
+		}
+		return cmsStreamError(err)
+	}
+	if err := out.Flush(); err != nil {
+		return err
 	}
 	rep := &securemail.Report{Signatures: []securemail.SignatureReport{}, Warnings: []string{},
 		Encryption: securemail.EncryptionReport{Kind: "smime", OK: true, Integrity: info.Integrity, Algorithm: strings.ToUpper(info.Algorithm.String())}}
 	if !info.Integrity {
 		rep.Warnings = append(rep.Warnings, "the data is encrypted with "+rep.Encryption.Algorithm+", which does not protect its integrity")
+	}
+	var plain []byte
+	if held != nil {
+		plain = held.Bytes()
 	}
 	if info.ContentType.Equal(cms.OIDSignedData) {
 		sd, err := cms.ParseSignedData(plain, nil)
@@ -820,15 +841,17 @@ func (c *cli) decryptRawSMIME(st *keystore.Store, ber []byte) error {
 		}
 		sig := smimeRawReport(scheme, sd, res, "")
 		rep.Signatures, plain = sig.Signatures, sd.Content
+		if !c.json {
+			if _, err := c.stdout.Write(plain); err != nil {
+				return err
+			}
+		}
 	}
 	if c.json {
 		if err := c.writeReportJSON(rep, plain); err != nil {
 			return err
 		}
 	} else {
-		if _, err := c.stdout.Write(plain); err != nil {
-			return err
-		}
 		c.sayReport(rep)
 	}
 	if !info.Integrity && len(rep.Signatures) == 0 {
@@ -837,6 +860,57 @@ func (c *cli) decryptRawSMIME(st *keystore.Store, ber []byte) error {
 		return &exitError{code: exitVerdict, err: errors.New("the data has no integrity protection and no signature")}
 	}
 	return rawVerdict(rep, false)
+}
+
+// cmsSource is the DER/BER of a CMS object on in, PEM ("CMS" or "PKCS7")
+// decoded as it is read.
+func cmsSource(in *bufio.Reader) (*bufio.Reader, error) {
+	head, _ := in.Peek(64)
+	if !bytes.HasPrefix(bytes.TrimLeft(head, " \t\r\n"), []byte("-----BEGIN")) {
+		return in, nil
+	}
+	pr, err := newPEMReader(in, "CMS", "PKCS7")
+	if err != nil {
+		return nil, usageError("the input is not a readable CMS object: %v", err)
+	}
+	return bufio.NewReaderSize(pemErrors{pr}, 256<<10), nil
+}
+
+// pemErrors marks the errors of a PEM decoder as the input's fault.
+type pemErrors struct{ r io.Reader }
+
+func (p pemErrors) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	if err != nil && err != io.EOF {
+		err = &exitError{code: exitUsage, err: fmt.Errorf("the PEM input: %w", err)}
+	}
+	return n, err
+}
+
+// cmsStreamError gives exit codes to the errors of a streamed decryption:
+// the PEM layer's own, else smimeError's.
+func cmsStreamError(err error) error {
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return ee
+	}
+	return smimeError(err)
+}
+
+// errTooLarge is what a limitedBuffer says past its bound.
+var errTooLarge = errors.New("too large")
+
+// limitedBuffer is a bytes.Buffer that refuses to grow past max.
+type limitedBuffer struct {
+	bytes.Buffer
+	max int
+}
+
+func (l *limitedBuffer) Write(p []byte) (int, error) {
+	if l.Len()+len(p) > l.max {
+		return 0, errTooLarge
+	}
+	return l.Buffer.Write(p)
 }
 
 // verifyRawSMIME checks a CMS SignedData: detached over stdin when sig

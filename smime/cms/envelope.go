@@ -44,6 +44,23 @@ type DecryptOptions struct {
 	// Rand is the source of randomness (used for the RSA PKCS#1 v1.5
 	// countermeasure); nil means crypto/rand.Reader.
 	Rand io.Reader
+
+	// Choose, when set and no certificate is given to DecryptTo, picks
+	// the certificate and key once the recipients have been read, before
+	// any content: names tells whether a RecipientInfo of the message
+	// names a certificate. It lets a caller with several identities
+	// unlock only the one the message is for, without reading the input
+	// twice. An error from Choose is returned as is; returning a
+	// certificate that names does not accept gives ErrNoRecipient.
+	Choose func(names func(*x509.Certificate) bool) (*x509.Certificate, crypto.PrivateKey, error)
+
+	// Sink, when set, is called by DecryptTo once the content is known
+	// to be releasable (authenticated, or for CBC its padding checked),
+	// just before the first byte, with what Decrypt would return as info;
+	// the content goes to the writer it returns instead of w. It lets a
+	// caller send a SignedData inside somewhere else than plain content.
+	// It is called even when the content is empty.
+	Sink func(info *DecryptInfo) (io.Writer, error)
 }
 
 // DecryptInfo describes a successfully decrypted message.

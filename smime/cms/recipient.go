@@ -483,6 +483,23 @@ func envParseKARI(s cryptobyte.String) (*envKARI, error) {
 	return k, nil
 }
 
+// envNames tells whether a RecipientInfo in ris names cert.
+func envNames(ris []envRecipientInfo, cert *x509.Certificate) bool {
+	for _, ri := range ris {
+		if ri.ktri != nil && ri.ktri.rid.matches(cert) {
+			return true
+		}
+		if ri.kari != nil {
+			for _, rek := range ri.kari.keys {
+				if rek.rid.matches(cert) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
 // envRecipientDecrypt finds the RecipientInfo addressed to cert and recovers
 // the content-encryption key, of cekLen octets, with key.
 //

@@ -221,7 +221,7 @@ func DecryptTo(w io.Writer, r io.Reader, cert *x509.Certificate, key crypto.Priv
 	return decryptTo(w, r, cert, key, opts, streamMemSpool)
 }
 
-func decryptTo(w io.Writer, r io.Reader, cert *x509.Certificate, key crypto.PrivateKey, opts *DecryptOptions, memSpool int64) (*DecryptInfo, error) {
+func decryptTo(w io.Writer, r io.Reader, cert *x509.Certificate, key crypto.PrivateKey, opts *DecryptOptions, memSpool int64) (_ *DecryptInfo, err error) {
 	if opts == nil {
 		opts = &DecryptOptions{}
 	}
@@ -311,6 +311,11 @@ func decryptTo(w io.Writer, r io.Reader, cert *x509.Certificate, key crypto.Priv
 		return nil, fmt.Errorf("cms: %v is not allowed in EnvelopedData", params.alg)
 	}
 
+	if cert == nil && opts.Choose != nil {
+		if cert, key, err = opts.Choose(func(c *x509.Certificate) bool { return envNames(ris, c) }); err != nil {
+			return nil, err
+		}
+	}
 	// The key is needed before the content: GHASH's key depends on it.
 	cek, kind, err := envRecipientDecrypt(ris, cert, key, params.alg.KeySize(), rnd)
 	if err != nil {
@@ -408,6 +413,15 @@ func decryptTo(w io.Writer, r io.Reader, cert *x509.Certificate, key crypto.Priv
 		ContentType:   ctype,
 		Recipient:     kind,
 	}
+	if opts.Sink != nil {
+		sw := &sinkWriter{info: info, sink: opts.Sink}
+		defer func() {
+			if err == nil && sw.w == nil {
+				_, err = sw.Write(nil)
+			}
+		}()
+		w = sw
+	}
 	if auth {
 		if len(mac) != params.icvLn || !gcm.verify(aad, mac) {
 			return nil, ErrContentDecryption
@@ -421,6 +435,31 @@ func decryptTo(w io.Writer, r io.Reader, cert *x509.Certificate, key crypto.Priv
 		})
 	}
 	return info, streamCBCRelease(w, sp, block, params.iv, buf)
+}
+
+// sinkWriter asks DecryptOptions.Sink for the real writer at the first
+// Write.
+type sinkWriter struct {
+	info *DecryptInfo
+	sink func(*DecryptInfo) (io.Writer, error)
+	w    io.Writer
+}
+
+func (s *sinkWriter) Write(p []byte) (int, error) {
+	if s.w == nil {
+		w, err := s.sink(s.info)
+		if err != nil {
+			return 0, err
+		}
+		if w == nil {
+			w = io.Discard
+		}
+		s.w = w
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	return s.w.Write(p)
 }
 
 // streamCBCRelease decrypts the spooled CBC ciphertext to w. The last

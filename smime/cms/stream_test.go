@@ -413,3 +413,62 @@ func BenchmarkDecryptTo(b *testing.B) {
 		}
 	}
 }
+
+// Choose picks the identity from the recipients before any content, and
+// Sink receives the content (even when empty) instead of w.
+func TestStreamChooseAndSink(t *testing.T) {
+	rc, rk := envTestRSA(t)
+	ec, ek := envTestEC(t)
+	for _, n := range []int{0, 5000} {
+		msg := streamMsg(n)
+		for _, alg := range []ContentAlgorithm{AES256GCM, AES256CBC} {
+			ber := streamEncrypt(t, msg, []*x509.Certificate{ec}, &EncryptOptions{Algorithm: alg})
+			var asked []bool
+			var sunk bytes.Buffer
+			var sinkInfo *DecryptInfo
+			var w countingWriter
+			info, err := DecryptTo(&w, bytes.NewReader(ber), nil, nil, &DecryptOptions{
+				Choose: func(names func(*x509.Certificate) bool) (*x509.Certificate, crypto.PrivateKey, error) {
+					asked = append(asked, names(rc), names(ec))
+					return ec, ek, nil
+				},
+				Sink: func(i *DecryptInfo) (io.Writer, error) {
+					sinkInfo = i
+					return &sunk, nil
+				},
+			})
+			if err != nil {
+				t.Fatalf("%v/%d: %v", alg, n, err)
+			}
+			if fmt.Sprint(asked) != "[false true]" {
+				t.Fatalf("%v/%d: names said %v, want [false true]", alg, n, asked)
+			}
+			if w.n != 0 || !bytes.Equal(sunk.Bytes(), msg) || sinkInfo != info {
+				t.Fatalf("%v/%d: w got %d octets, sink %d of %d, info %p vs %p", alg, n, w.n, sunk.Len(), len(msg), sinkInfo, info)
+			}
+			// The wrong identity chosen, or an error from Choose.
+			if _, err := DecryptTo(io.Discard, bytes.NewReader(ber), nil, nil, &DecryptOptions{
+				Choose: func(func(*x509.Certificate) bool) (*x509.Certificate, crypto.PrivateKey, error) { return rc, rk, nil },
+			}); !errors.Is(err, ErrNoRecipient) {
+				t.Fatalf("%v/%d: wrong identity: %v", alg, n, err)
+			}
+			errLocked := errors.New("locked")
+			if _, err := DecryptTo(io.Discard, bytes.NewReader(ber), nil, nil, &DecryptOptions{
+				Choose: func(func(*x509.Certificate) bool) (*x509.Certificate, crypto.PrivateKey, error) {
+					return nil, nil, errLocked
+				},
+			}); !errors.Is(err, errLocked) {
+				t.Fatalf("%v/%d: Choose error: %v", alg, n, err)
+			}
+			// A tampered message never reaches the sink.
+			bad := bytes.Clone(ber)
+			bad[len(bad)-40] ^= 1
+			called := false
+			if _, err := DecryptTo(io.Discard, bytes.NewReader(bad), ec, ek, &DecryptOptions{
+				Sink: func(*DecryptInfo) (io.Writer, error) { called = true; return io.Discard, nil },
+			}); err == nil && alg.AEAD() || called && alg.AEAD() {
+				t.Fatalf("%v/%d: tampered: err %v, sink called %v", alg, n, err, called)
+			}
+		}
+	}
+}
