@@ -17,7 +17,7 @@ elapsed() {
 	awk -v a="$1" -v b="$end" 'BEGIN { printf "%.4f", b - a }'
 }
 # median N...: the median of the numbers.
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.4f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.6f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 # peak VAR_KIB VAR_S IN OUT CMD ARGS...: peak RSS (KiB) and wall time of
 # one run of CMD ARGS <IN >OUT (a program: /usr/bin/time cannot run shell
