@@ -418,6 +418,9 @@ func (s *SMIME) Wrap(entity []byte, d *message.Draft, p Policy) ([]byte, error) 
 		signers = []cms.Signer{sg}
 	}
 	opts := s.composeOptions()
+	if len(signers) > 0 && opts.Certificates == nil {
+		opts.Certificates = s.Chain(signers[0].Certificate)
+	}
 	if !p.Encrypt {
 		return smime.WrapSigned(entity, signers, opts)
 	}
@@ -471,6 +474,42 @@ func (s *SMIME) composeOptions() *smime.Options {
 		o.Now = s.now
 	}
 	return o
+}
+
+// Chain returns the CA certificates in the keystore that lead from cert
+// towards a root, root excluded: the intermediates a signature should
+// carry so that its readers can build the path (RFC 8550 §4.1). A
+// self-signed certificate, or one whose issuer is not in the keystore,
+// gets none.
+func (s *SMIME) Chain(cert *x509.Certificate) []*x509.Certificate {
+	if s.Store == nil || cert == nil {
+		return nil
+	}
+	var cas []*x509.Certificate
+	for _, e := range s.Store.Entries() {
+		if e.Kind != keystore.SMIME || !e.CA {
+			continue
+		}
+		if c, err := s.Store.Certificate(e.Fingerprint); err == nil {
+			cas = append(cas, c)
+		}
+	}
+	var chain []*x509.Certificate
+	for cur := cert; len(chain) < 8; {
+		var next *x509.Certificate
+		for _, c := range cas {
+			if bytes.Equal(c.RawSubject, cur.RawIssuer) && cur.CheckSignatureFrom(c) == nil {
+				next = c
+				break
+			}
+		}
+		if next == nil || bytes.Equal(next.RawSubject, next.RawIssuer) || slices.ContainsFunc(chain, next.Equal) {
+			break // no issuer known, or the root: readers have their own
+		}
+		chain = append(chain, next)
+		cur = next
+	}
+	return chain
 }
 
 // Signer unlocks the user's S/MIME identity for addr.

@@ -470,3 +470,59 @@ func TestS05_SMIMEAlgorithmFromCapabilities(t *testing.T) {
 		t.Fatalf("capabilities known: %s, want AES-256-GCM", got)
 	}
 }
+
+// A signature carries the intermediate CA from the signer's keystore, so
+// a reader who trusts only the root can build the path.
+func TestSMIMESignatureCarriesIntermediates(t *testing.T) {
+	root := newTestCA(t)
+	ikey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	serial++
+	itmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: "Test Intermediate"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
+	}
+	ider, err := x509.CreateCertificate(rand.Reader, itmpl, root.cert, &ikey.PublicKey, root.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	icert, _ := x509.ParseCertificate(ider)
+	inter := &testCA{cert: icert, key: ikey}
+	k, c := inter.issue(t, "alice@example.org", nil)
+
+	dir := t.TempDir()
+	alice, err := keystore.Open(filepath.Join(dir, "alice"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := append(append(certPEM(c), keyPEM(t, k)...), certPEM(icert)...)
+	if _, err := alice.Import([]keystore.Input{{Name: "alice", Data: in}}, &keystore.ImportOptions{NoPassphrase: true}); err != nil {
+		t.Fatal(err)
+	}
+	// The root is in alice's store too (as a trust anchor): it is left out.
+	if _, err := alice.AddTrustAnchor(keystore.Input{Name: "root", Data: certPEM(root.cert)}); err != nil {
+		t.Fatal(err)
+	}
+	scheme := &SMIME{Store: alice}
+	if chain := scheme.Chain(c); len(chain) != 1 || !chain[0].Equal(icert) {
+		t.Fatalf("Chain = %d certificates, want the intermediate only", len(chain))
+	}
+	if chain := scheme.Chain(root.cert); len(chain) != 0 {
+		t.Fatalf("Chain(root) = %d certificates", len(chain))
+	}
+	bob, err := keystore.Open(filepath.Join(dir, "bob"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bob.AddTrustAnchor(keystore.Input{Name: "root", Data: certPEM(root.cert)}); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := Protect(draft(), Policy{Sign: true}, &ProtectOptions{Protectors: []Protector{scheme}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := openWith(t, bob, raw)
+	if !rep.Verified() || len(rep.Signatures) != 1 || rep.Signatures[0].Signer != "alice@example.org" {
+		t.Fatalf("bob, trusting the root only: %+v", rep.Signatures)
+	}
+}

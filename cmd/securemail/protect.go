@@ -698,7 +698,7 @@ func (c *cli) encryptRawSMIME(st *keystore.Store, to []string, sign bool, from s
 		if err != nil {
 			return err
 		}
-		if data, err = cms.Sign(data, []cms.Signer{sg}, nil); err != nil {
+		if data, err = cms.Sign(data, []cms.Signer{sg}, &cms.SignOptions{Certificates: scheme.Chain(sg.Certificate)}); err != nil {
 			return err
 		}
 		content, opts.ContentType = bytes.NewReader(data), cms.OIDSignedData
@@ -733,7 +733,7 @@ func (c *cli) signRawSMIME(st *keystore.Store, from string) error {
 	if err != nil {
 		return err
 	}
-	der, err := cms.Sign(data, []cms.Signer{sg}, nil)
+	der, err := cms.Sign(data, []cms.Signer{sg}, &cms.SignOptions{Certificates: scheme.Chain(sg.Certificate)})
 	if err != nil {
 		return err
 	}
