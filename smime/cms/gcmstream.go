@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"encoding/binary"
 	"errors"
+	"math/bits"
 )
 
 // Streaming AES-GCM (NIST SP 800-38D) for EncryptTo and DecryptTo:
@@ -19,17 +20,8 @@ import (
 // low end is reduced by x^128 = x^7 + x^2 + x + 1, the constant
 // R = 0xe1 || 0^120.
 //
-// The multiplication by H uses 8-bit tables (Shoup's method): per key,
-// m[b] = b·H for every octet b, and r[d] folds back the eight bits that a
-// shift by x^8 pushes out. Four tables, for H, H^2, H^3 and H^4, let four
-// blocks be multiplied independently and summed (aggregated reduction),
-// which keeps the CPU busy. Cache-timing caveat: the table indices are
-// bytes of the GHASH state, which depends on H (a secret derived from the
-// key) and on the data; an attacker sharing the CPU caches may learn
-// something about H from the access pattern. This is the usual trade-off
-// of table-driven GHASH (and what portable OpenSSL builds without PCLMUL
-// do); gfMul below is the constant-time bitwise multiplication used for
-// the few non-bulk products.
+// GHASH runs in crypto/cipher's GCM where it can (see ghash), and
+// otherwise on mul1, below; both are constant-time on amd64 and arm64.
 
 // gfElem is an element of GF(2^128) in GCM's bit order.
 type gfElem struct{ hi, lo uint64 }
@@ -49,146 +41,210 @@ func (e gfElem) mulX() gfElem {
 	return gfElem{e.hi>>1 ^ 0xe1<<56&-lsb, e.lo>>1 | e.hi<<63}
 }
 
-// gfMul returns x·y by the bit-serial algorithm of SP 800-38D §6.3
-// (Algorithm 1), in constant time: no branch or index depends on the
-// operands. It is slow; the bulk path uses the tables.
-func gfMul(x, y gfElem) gfElem {
-	var z gfElem
-	v := y
-	for i := 0; i < 128; i++ {
-		var bit uint64
-		if i < 64 {
-			bit = x.hi >> (63 - i) & 1
-		} else {
-			bit = x.lo >> (127 - i) & 1
-		}
-		z.hi ^= v.hi & -bit
-		z.lo ^= v.lo & -bit
-		v = v.mulX()
-	}
-	return z
+// The multiplication by H is constant-time: no branch and no memory
+// index depends on H or on the data, so nothing about H (a secret derived
+// from the key) leaks through the caches or the branch predictor. It
+// works on the polynomials in the usual bit order (coefficient of x^i at
+// bit i), to which a GCM block is brought by reversing the bits of each
+// half, and multiplies 64-bit halves without carries by the
+// integer-multiplication method: each operand is split into four with
+// the masks 0x1111…, 0x2222…, 0x4444…, 0x8888…, so that in every integer
+// product the bits of one residue class mod 4 are at most 16 apart-sums
+// (never carrying into the next position of the same class below bit 64),
+// and the class-k bits of the carry-less product are the class-k bits of
+// four integer products XORed. The high half of a 64×64 product is the
+// low half of the product of the bit-reversed operands, reversed and
+// shifted by one. Karatsuba makes a 128×128 product of three 64×64 ones,
+// and x^128 = x^7 + x^2 + x + 1 folds the upper half back.
+
+const (
+	clm0 = 0x1111111111111111
+	clm1 = clm0 << 1
+	clm2 = clm0 << 2
+	clm3 = clm0 << 3
+)
+
+// clmulLow returns the low 64 bits of the carry-less product of x and y.
+func clmulLow(x, y uint64) uint64 {
+	x0, x1, x2, x3 := x&clm0, x&clm1, x&clm2, x&clm3
+	y0, y1, y2, y3 := y&clm0, y&clm1, y&clm2, y&clm3
+	z0 := x0*y0 ^ x1*y3 ^ x2*y2 ^ x3*y1
+	z1 := x0*y1 ^ x1*y0 ^ x2*y3 ^ x3*y2
+	z2 := x0*y2 ^ x1*y1 ^ x2*y0 ^ x3*y3
+	z3 := x0*y3 ^ x1*y2 ^ x2*y1 ^ x3*y0
+	return z0&clm0 | z1&clm1 | z2&clm2 | z3&clm3
 }
 
-// gfPow returns h^n.
-func gfPow(h gfElem, n uint64) gfElem {
-	r := gfElem{hi: 1 << 63} // the polynomial 1
-	for ; n > 0; n >>= 1 {
-		if n&1 != 0 {
-			r = gfMul(r, h)
-		}
-		h = gfMul(h, h)
-	}
-	return r
+// clmul returns the 128-bit carry-less product of x and y; xr and yr are
+// their bit reversals.
+func clmul(x, y, xr, yr uint64) (hi, lo uint64) {
+	return bits.Reverse64(clmulLow(xr, yr)) >> 1, clmulLow(x, y)
 }
 
-// ghashTable holds b·P for every octet b and a fixed P.
-type ghashTable [256]gfElem
-
-func (t *ghashTable) init(p gfElem) {
-	// The octet's most significant bit is the coefficient of x^0.
-	v := p
-	for bit := 0x80; bit > 0; bit >>= 1 {
-		t[bit] = v
-		v = v.mulX()
-	}
-	t[0] = gfElem{}
-	for i := 2; i < 256; i++ {
-		if i&(i-1) != 0 {
-			low := i & -i
-			t[i] = gfElem{t[i^low].hi ^ t[low].hi, t[i^low].lo ^ t[low].lo}
-		}
-	}
-}
-
-// ghashKey is the per-key state of GHASH: t[j][b] = b·x^(8j)·H, the
-// product by H of a block whose only non-zero octet is b at position j.
-// A product X·H is then the sum of t[j][X_j] over the sixteen octets:
-// sixteen independent look-ups and no reduction in the loop (64 KiB of
-// tables per key).
+// ghashKey is the per-key state of GHASH: H in GCM's order, and its
+// halves in the usual bit order with their reversals, for mul1.
 type ghashKey struct {
-	h gfElem
-	t [16]ghashRow
-}
-
-// ghashRow pads a table so that the sixteen tables do not start 4 KiB
-// apart, which would put the same entry of each in one cache set.
-type ghashRow struct {
-	m ghashTable
-	_ [64]byte
+	h             gfElem
+	h0, h1, hm    uint64 // coefficients of x^0..x^63, x^64..x^127, their sum
+	h0r, h1r, hmr uint64 // bit reversals of h0, h1, hm
 }
 
 func (k *ghashKey) init(h gfElem) {
 	k.h = h
-	p := h
-	for j := range k.t {
-		k.t[j].m.init(p)
-		for i := 0; i < 8; i++ {
-			p = p.mulX()
-		}
-	}
+	k.h0, k.h1 = bits.Reverse64(h.hi), bits.Reverse64(h.lo)
+	k.hm = k.h0 ^ k.h1
+	k.h0r, k.h1r, k.hmr = h.hi, h.lo, bits.Reverse64(k.hm)
 }
 
-// mul1 returns x·H.
+// mul1 returns x·H, in constant time.
 func (k *ghashKey) mul1(x gfElem) gfElem {
-	t := &k.t
-	a := &t[0].m[byte(x.hi>>56)]
-	b := &t[1].m[byte(x.hi>>48)]
-	zh, zl := a.hi^b.hi, a.lo^b.lo
-	a, b = &t[2].m[byte(x.hi>>40)], &t[3].m[byte(x.hi>>32)]
-	yh, yl := a.hi^b.hi, a.lo^b.lo
-	a, b = &t[4].m[byte(x.hi>>24)], &t[5].m[byte(x.hi>>16)]
-	zh, zl = zh^a.hi^b.hi, zl^a.lo^b.lo
-	a, b = &t[6].m[byte(x.hi>>8)], &t[7].m[byte(x.hi)]
-	yh, yl = yh^a.hi^b.hi, yl^a.lo^b.lo
-	a, b = &t[8].m[byte(x.lo>>56)], &t[9].m[byte(x.lo>>48)]
-	zh, zl = zh^a.hi^b.hi, zl^a.lo^b.lo
-	a, b = &t[10].m[byte(x.lo>>40)], &t[11].m[byte(x.lo>>32)]
-	yh, yl = yh^a.hi^b.hi, yl^a.lo^b.lo
-	a, b = &t[12].m[byte(x.lo>>24)], &t[13].m[byte(x.lo>>16)]
-	zh, zl = zh^a.hi^b.hi, zl^a.lo^b.lo
-	a, b = &t[14].m[byte(x.lo>>8)], &t[15].m[byte(x.lo)]
-	yh, yl = yh^a.hi^b.hi, yl^a.lo^b.lo
-	return gfElem{zh ^ yh, zl ^ yl}
+	a0r, a1r := x.hi, x.lo // GCM order is the bit reversal of the usual one
+	a0, a1 := bits.Reverse64(a0r), bits.Reverse64(a1r)
+	am := a0 ^ a1
+	lh, ll := clmul(a0, k.h0, a0r, k.h0r)
+	hh, hl := clmul(a1, k.h1, a1r, k.h1r)
+	mh, ml := clmul(am, k.hm, bits.Reverse64(am), k.hmr)
+	mh, ml = mh^lh^hh, ml^ll^hl
+	// The 256-bit product p3:p2:p1:p0.
+	p0, p1, p2, p3 := ll, lh^ml, hl^mh, hh
+	// p3:p2 · x^128 = p3:p2 · (x^7 + x^2 + x + 1); what passes x^127
+	// (at most seven bits) is folded once more.
+	o := p3>>63 ^ p3>>62 ^ p3>>57
+	r1 := p3 ^ (p3<<1 | p2>>63) ^ (p3<<2 | p2>>62) ^ (p3<<7 | p2>>57)
+	r0 := p2 ^ p2<<1 ^ p2<<2 ^ p2<<7 ^ o ^ o<<1 ^ o<<2 ^ o<<7
+	return gfElem{bits.Reverse64(p0 ^ r0), bits.Reverse64(p1 ^ r1)}
 }
+
+// ghashChunk is how many octets of data go to crypto/cipher's GCM at a
+// time (see ghash).
+const ghashChunk = 16 << 10
 
 // ghash is a streaming GHASH over a byte sequence that is zero-padded to
 // a whole block at the end (as SP 800-38D pads C and A).
+//
+// It hands whole chunks to crypto/cipher's AES-GCM as additional data,
+// to use its GHASH (carry-less multiplication instructions where the CPU
+// has them): sealing an empty plaintext under a fixed nonce with AAD A
+// gives E(J0) ⊕ (Y_A ⊕ L_A)·H, where Y_A is A's GHASH state and L_A its
+// length block, so Y_A·H = tag ⊕ E(J0) ⊕ L_A·H. No tag from this ever
+// leaves the process, and no plaintext is encrypted under the nonce. The
+// chunks' states are joined by linearity: Y = Y_1·H^m ⊕ Y_2 for a second
+// chunk of m blocks. Without crypto/cipher's GCM it falls back to mul1,
+// block by block.
 type ghash struct {
 	key  *ghashKey
-	y    gfElem
-	buf  [16]byte
-	nbuf int
+	bulk *ghashBulk
+	w    gfElem // the state times H
+	buf  []byte // pending octets, fewer than ghashChunk
 	n    uint64 // octets absorbed
+}
+
+// ghashBulk is the crypto/cipher side of a ghash.
+type ghashBulk struct {
+	aead   cipher.AEAD
+	ej0    gfElem   // E(K, J0) for the zero nonce
+	hChunk ghashKey // H^(ghashChunk/16)
+	tag    [16]byte
+}
+
+var ghashZeroNonce [12]byte
+
+func newGHASH(key *ghashKey, block cipher.Block) *ghash {
+	g := &ghash{key: key}
+	if block == nil {
+		return g
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		return g
+	}
+	var j0 [16]byte
+	j0[15] = 1
+	block.Encrypt(j0[:], j0[:])
+	b := &ghashBulk{aead: aead, ej0: gfLoad(j0[:])}
+	b.hChunk.init(gfPowCT(key, ghashChunk/16))
+	g.bulk = b
+	return g
 }
 
 func (g *ghash) write(p []byte) {
 	g.n += uint64(len(p))
-	if g.nbuf > 0 {
-		c := copy(g.buf[g.nbuf:], p)
-		g.nbuf += c
-		p = p[c:]
-		if g.nbuf < 16 {
+	if len(g.buf) > 0 {
+		k := min(len(p), ghashChunk-len(g.buf))
+		g.buf = append(g.buf, p[:k]...)
+		p = p[k:]
+		if len(g.buf) < ghashChunk {
 			return
 		}
-		g.y = g.key.mul1(xorElem(g.y, gfLoad(g.buf[:])))
-		g.nbuf = 0
+		g.absorb(g.buf, nil)
+		g.buf = g.buf[:0]
 	}
-	for len(p) >= 16 {
-		g.y = g.key.mul1(xorElem(g.y, gfLoad(p)))
-		p = p[16:]
+	for len(p) >= ghashChunk {
+		g.absorb(p[:ghashChunk], nil)
+		p = p[ghashChunk:]
 	}
-	g.nbuf = copy(g.buf[:], p)
+	if len(p) > 0 {
+		if g.buf == nil {
+			g.buf = make([]byte, 0, ghashChunk)
+		}
+		g.buf = append(g.buf, p...)
+	}
 }
 
-// sum pads the last partial block and returns the state: the sum of X_i
-// times H^(m-i+1) over the m padded blocks.
-func (g *ghash) sum() gfElem {
-	if g.nbuf > 0 {
-		clear(g.buf[g.nbuf:])
-		g.y = g.key.mul1(xorElem(g.y, gfLoad(g.buf[:])))
-		g.nbuf = 0
+// absorb joins p, zero-padded to whole blocks, to the state. hm is H^m
+// for m = the number of blocks, or nil to compute it.
+func (g *ghash) absorb(p []byte, hm *ghashKey) {
+	m := uint64(len(p)+15) / 16
+	if m == 0 {
+		return
 	}
-	return g.y
+	var z gfElem // Y_p·H
+	if b := g.bulk; b != nil {
+		t := b.aead.Seal(b.tag[:0], ghashZeroNonce[:], nil, p)
+		l := gfElem{uint64(len(p)) * 8, 0}
+		z = xorElem(xorElem(gfLoad(t), b.ej0), g.key.mul1(l))
+		if len(p) == ghashChunk {
+			hm = &b.hChunk
+		}
+	} else {
+		var y gfElem
+		var last [16]byte
+		for len(p) > 0 {
+			k := copy(last[:], p)
+			clear(last[k:])
+			y = g.key.mul1(xorElem(y, gfLoad(last[:])))
+			p = p[k:]
+		}
+		z = g.key.mul1(y)
+	}
+	if hm == nil {
+		hm = new(ghashKey)
+		hm.init(gfPowCT(g.key, m))
+	}
+	g.w = xorElem(hm.mul1(g.w), z)
+}
+
+// sum pads the last partial block and returns the state times H: the sum
+// of X_i·H^(m-i+2) over the m padded blocks.
+func (g *ghash) sum() gfElem {
+	g.absorb(g.buf, nil)
+	g.buf = g.buf[:0]
+	return g.w
+}
+
+// gfPowCT returns k.h^n, in constant time for a given n.
+func gfPowCT(k *ghashKey, n uint64) gfElem {
+	r := gfElem{hi: 1 << 63} // the polynomial 1
+	var sq ghashKey
+	sq.init(k.h)
+	for ; n > 0; n >>= 1 {
+		if n&1 != 0 {
+			r = sq.mul1(r)
+		}
+		h := sq.mul1(sq.h)
+		sq.init(h)
+	}
+	return r
 }
 
 func xorElem(a, b gfElem) gfElem { return gfElem{a.hi ^ b.hi, a.lo ^ b.lo} }
@@ -206,7 +262,7 @@ type gcmStream struct {
 	block  cipher.Block
 	nonce  [12]byte
 	key    ghashKey
-	ct     ghash
+	ct     *ghash
 	ctr    cipher.Stream // encryption keystream, from counter 2
 	tagKey [16]byte      // E(K, J0)
 }
@@ -225,7 +281,7 @@ func newGCMStream(key, nonce []byte) (*gcmStream, error) {
 	block.Encrypt(h[:], h[:])
 	s.key.init(gfLoad(h[:]))
 	clear(h[:])
-	s.ct.key = &s.key
+	s.ct = newGHASH(&s.key, block)
 	var j0 [16]byte
 	copy(j0[:], nonce)
 	j0[15] = 1
@@ -264,19 +320,20 @@ func (s *gcmStream) hashCiphertext(ct []byte) error {
 
 // tag returns the authentication tag over aad and the ciphertext seen.
 func (s *gcmStream) tag(aad []byte) [16]byte {
-	y := s.ct.sum()
+	w := s.ct.sum() // GHASH(C)·H
 	if len(aad) > 0 {
 		// GHASH(A || C) = GHASH(A)·H^c + GHASH(C), c the number of
 		// ciphertext blocks.
-		a := ghash{key: &s.key}
+		a := newGHASH(&s.key, s.block)
 		a.write(aad)
-		c := (s.ct.n + 15) / 16
-		y = xorElem(gfMul(a.sum(), gfPow(s.key.h, c)), y)
+		var hc ghashKey
+		hc.init(gfPowCT(&s.key, (s.ct.n+15)/16))
+		w = xorElem(hc.mul1(a.sum()), w)
 	}
-	l := gfElem{uint64(len(aad)) * 8, s.ct.n * 8}
-	y = s.key.mul1(xorElem(y, l))
+	// (GHASH ⊕ L)·H, L the lengths block.
+	w = xorElem(w, s.key.mul1(gfElem{uint64(len(aad)) * 8, s.ct.n * 8}))
 	var t [16]byte
-	y.put(t[:])
+	w.put(t[:])
 	subtle.XORBytes(t[:], t[:], s.tagKey[:])
 	return t
 }

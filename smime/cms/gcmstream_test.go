@@ -151,7 +151,27 @@ func TestGCMStreamVectors(t *testing.T) {
 	}
 }
 
-func TestGFMulAgreesWithTables(t *testing.T) {
+// gfMul returns x·y by the bit-serial algorithm of SP 800-38D §6.3
+// (Algorithm 1), in constant time: no branch or index depends on the
+// operands: the reference mul1 is checked against.
+func gfMul(x, y gfElem) gfElem {
+	var z gfElem
+	v := y
+	for i := 0; i < 128; i++ {
+		var bit uint64
+		if i < 64 {
+			bit = x.hi >> (63 - i) & 1
+		} else {
+			bit = x.lo >> (127 - i) & 1
+		}
+		z.hi ^= v.hi & -bit
+		z.lo ^= v.lo & -bit
+		v = v.mulX()
+	}
+	return z
+}
+
+func TestGFMulAgreesWithMul1AndPow(t *testing.T) {
 	rng := mrand.New(mrand.NewPCG(3, 4))
 	for i := 0; i < 200; i++ {
 		hk := gfElem{rng.Uint64(), rng.Uint64()}
@@ -159,19 +179,67 @@ func TestGFMulAgreesWithTables(t *testing.T) {
 		var k ghashKey
 		k.init(hk)
 		if k.mul1(x) != gfMul(x, hk) || gfMul(x, hk) != gfMul(hk, x) {
-			t.Fatal("table and bitwise multiplication differ")
+			t.Fatal("mul1 and bitwise multiplication differ")
+		}
+		n := rng.Uint64N(5000)
+		want := gfElem{hi: 1 << 63}
+		for range n {
+			want = gfMul(want, hk)
+		}
+		if gfPowCT(&k, n) != want {
+			t.Fatalf("gfPowCT(h, %d) differs from repeated multiplication", n)
+		}
+	}
+}
+
+// The crypto/cipher path and the mul1 fallback give the same state, for
+// lengths around the chunk and block edges, written in odd pieces.
+func TestGHASHBulkAgreesWithFallback(t *testing.T) {
+	block, err := aes.NewCipher(make([]byte, 16))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var h [16]byte
+	block.Encrypt(h[:], h[:])
+	var k ghashKey
+	k.init(gfLoad(h[:]))
+	rng := mrand.New(mrand.NewPCG(5, 6))
+	for _, n := range []int{0, 1, 15, 16, 17, ghashChunk - 1, ghashChunk, ghashChunk + 1, 3*ghashChunk + 29} {
+		data := make([]byte, n)
+		for i := range data {
+			data[i] = byte(rng.Uint32())
+		}
+		bulk, slow := newGHASH(&k, block), newGHASH(&k, nil)
+		if bulk.bulk == nil {
+			t.Fatal("crypto/cipher's GCM is not used")
+		}
+		for _, c := range gcmChunks(rng, n) {
+			bulk.write(data[:c])
+			slow.write(data[:c])
+			data = data[c:]
+		}
+		if b, s := bulk.sum(), slow.sum(); b != s {
+			t.Fatalf("%d octets: bulk %x, fallback %x", n, b, s)
 		}
 	}
 }
 
 func BenchmarkGHASH(b *testing.B) {
+	block, _ := aes.NewCipher(make([]byte, 32))
 	var k ghashKey
 	k.init(gfElem{0x0123456789abcdef, 0xfedcba9876543210})
-	g := ghash{key: &k}
-	buf := make([]byte, 64<<10)
-	b.SetBytes(int64(len(buf)))
-	for b.Loop() {
-		g.write(buf)
+	for _, bc := range []struct {
+		name  string
+		block cipher.Block
+	}{{"crypto-cipher", block}, {"mul1", nil}} {
+		b.Run(bc.name, func(b *testing.B) {
+			g := newGHASH(&k, bc.block)
+			buf := make([]byte, 64<<10)
+			b.SetBytes(int64(len(buf)))
+			for b.Loop() {
+				g.write(buf)
+			}
+		})
 	}
 }
 
