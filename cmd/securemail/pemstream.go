@@ -116,49 +116,67 @@ type pemLines struct {
 }
 
 func (p *pemLines) Read(b []byte) (int, error) {
-	for len(p.rest) == 0 {
-		if p.done {
-			return 0, io.EOF
-		}
-		line, err := p.r.ReadSlice('\n')
-		if err == bufio.ErrBufferFull {
-			return 0, errors.New("PEM: a line is too long")
-		}
-		if err != nil && err != io.EOF {
-			return 0, err
-		}
-		t := bytes.TrimRight(line, " \t\r\n")
-		if bytes.HasPrefix(t, []byte("-----")) {
-			if string(t) != p.end {
-				return 0, fmt.Errorf("PEM: %q where %q was expected", t, p.end)
+	n := 0
+	for n < len(b) {
+		if len(p.rest) == 0 {
+			if p.done {
+				break
 			}
-			p.done = true
-			for {
-				tail, err := p.r.ReadSlice('\n')
-				if len(bytes.TrimSpace(tail)) > 0 {
-					return 0, errors.New("PEM: data after the END line")
-				}
-				if err == io.EOF {
+			if n > 0 && p.r.Buffered() == 0 {
+				break // hand over what there is before blocking
+			}
+			if err := p.next(); err != nil {
+				if n > 0 && err == io.EOF {
 					break
 				}
-				if err != nil && err != bufio.ErrBufferFull {
-					return 0, err
-				}
+				return n, err
 			}
-			return 0, io.EOF
+			continue
 		}
-		if bytes.IndexByte(t, ':') >= 0 {
-			return 0, errors.New("PEM: headers are not allowed (RFC 7468)")
+		k := copy(b[n:], p.rest)
+		p.rest = p.rest[k:]
+		n += k
+	}
+	if n == 0 && p.done {
+		return 0, io.EOF
+	}
+	return n, nil
+}
+
+// next reads the following line into rest, or finds the END line.
+func (p *pemLines) next() error {
+	line, err := p.r.ReadSlice('\n')
+	if err == bufio.ErrBufferFull {
+		return errors.New("PEM: a line is too long")
+	}
+	if err != nil && err != io.EOF {
+		return err
+	}
+	t := bytes.TrimRight(line, " \t\r\n")
+	if bytes.HasPrefix(t, []byte("-----")) {
+		if string(t) != p.end {
+			return fmt.Errorf("PEM: %q where %q was expected", t, p.end)
 		}
-		if err == io.EOF && len(t) == 0 {
-			return 0, io.EOF
-		}
-		p.rest = t
-		if err == io.EOF && len(p.rest) == 0 {
-			return 0, io.EOF
+		p.done = true
+		for {
+			tail, err := p.r.ReadSlice('\n')
+			if len(bytes.TrimSpace(tail)) > 0 {
+				return errors.New("PEM: data after the END line")
+			}
+			if err == io.EOF {
+				return nil
+			}
+			if err != nil && err != bufio.ErrBufferFull {
+				return err
+			}
 		}
 	}
-	n := copy(b, p.rest)
-	p.rest = p.rest[n:]
-	return n, nil
+	if bytes.IndexByte(t, ':') >= 0 {
+		return errors.New("PEM: headers are not allowed (RFC 7468)")
+	}
+	if len(t) == 0 && err == io.EOF {
+		return io.EOF
+	}
+	p.rest = t
+	return nil
 }
