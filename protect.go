@@ -422,3 +422,18 @@ func protectorForAll(ps []Protector, addrs []string) Protector {
 	}
 	return nil
 }
+
+// MessageRecipients returns the addresses ProtectMessage encrypts raw to,
+// given the same to and from: to (or the message's To, Cc and Bcc) and
+// the sender. A caller uses it to find keys (Directory.FindKeys) first.
+func MessageRecipients(raw []byte, to []string, from string) ([]string, error) {
+	m, err := message.Parse(raw, nil)
+	if err != nil {
+		return nil, err
+	}
+	d, err := draftOf(m.Root.Header, to, from)
+	if err != nil {
+		return nil, err
+	}
+	return Recipients(d), nil
+}

@@ -3,6 +3,7 @@ package keystore
 import (
 	"crypto/x509"
 	"errors"
+	"time"
 )
 
 // Delete removes the key fpr. Deleting a secret key needs secret set.
@@ -90,6 +91,21 @@ func (s *Store) AddTrustAnchor(in Input) (Entry, error) {
 		return nil
 	})
 	return ent, err
+}
+
+// Revalidated records that the DNS answer a key came from (Source SMIMEA
+// or OpenPGPKey) was asked again and still vouches for it: Obtained
+// becomes now, DNSSEC and TTL those of the new answer.
+func (s *Store) Revalidated(fpr, dnssec string, ttl uint32) error {
+	return s.update(func(t *tx) error {
+		r := t.find(fpr)
+		if r == nil || (r.Source != SMIMEA && r.Source != OpenPGPKey) {
+			return &NotFoundError{Query: "key from DNS " + fpr}
+		}
+		r.Obtained, r.DNSSEC, r.TTL = t.s.opts.now().UTC().Truncate(time.Second), dnssec, ttl
+		t.changed = true
+		return nil
+	})
 }
 
 // SetCapabilities records what the owner of certificate fpr advertised in

@@ -36,7 +36,10 @@ const (
 	Generated Source = "generated"
 	Imported  Source = "imported"
 	SMIMEA    Source = "smimea"
-	Message   Source = "message"
+	// OpenPGPKey: an OpenPGP key from a DNSSEC-validated OPENPGPKEY
+	// record (RFC 7929).
+	OpenPGPKey Source = "openpgpkey"
+	Message    Source = "message"
 )
 
 // Entry is what the store knows about one key or certificate without

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/net/idna"
 
+	"github.com/securemail/securemail/keystore"
 	"github.com/securemail/securemail/smimea"
 )
 
@@ -42,7 +43,7 @@ worth using.`,
 // smimeaSubcommands are the subcommands of "smimea", in the order help
 // lists them.
 func (c *cli) smimeaSubcommands() []*cobra.Command {
-	return []*cobra.Command{c.smimeaRecord()}
+	return []*cobra.Command{c.lookupCommand(keystore.SMIME), c.smimeaRecord()}
 }
 
 // daneCommand is "securemail dane": DANE for mail servers.

@@ -15,6 +15,8 @@ import (
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/securemail/securemail/internal/testkit"
 )
 
 // TestMain lets the test binary act as the securemail command inside the
@@ -68,11 +70,28 @@ func detachTerminal() {
 //	                             field's compact JSON, e.g. expires~^"2020-);
 //	                             FIELD may be a dotted path: encryption.ok,
 //	                             signatures.0.valid
+//	dns serve [FILE]             serve a new signed test hierarchy (with the
+//	                             records of FILE, zone-file syntax, relative
+//	                             names relative to the root, and the
+//	                             variant zones of internal/testkit) for the
+//	                             rest of the script: SECUREMAIL_RESOLVER and
+//	                             SECUREMAIL_TRUST_ANCHOR point at it
+//
+// Every script starts with SECUREMAIL_RESOLVER and SECUREMAIL_TRUST_ANCHOR
+// naming a shared signed hierarchy on loopback, so no DNS leaves the test.
 //
 // Variables added, for building hostile user IDs and names (S16, S25): ESC
 // (the escape character), RLO (U+202E RIGHT-TO-LEFT OVERRIDE) and NL (a
 // newline).
 func TestScripts(t *testing.T) {
+	// Every script resolves through a signed test hierarchy on loopback
+	// (the root, test., example.test., sub.example.test.), so that no
+	// lookup leaves the machine; "dns serve" gives a script its own.
+	_, base := testkit.MustStart(t, &testkit.Options{NoVariants: true})
+	baseAnchor, err := base.Hierarchy().Anchor()
+	if err != nil {
+		t.Fatal(err)
+	}
 	testscript.Run(t, testscript.Params{
 		Dir:                "testdata",
 		RequireUniqueNames: true,
@@ -92,6 +111,12 @@ func TestScripts(t *testing.T) {
 			env.Setenv("ESC", "\x1b")
 			env.Setenv("RLO", "\u202e")
 			env.Setenv("NL", "\n")
+			anchor := filepath.Join(work, "dns-anchor")
+			if err := os.WriteFile(anchor, []byte(baseAnchor), 0o644); err != nil {
+				return err
+			}
+			env.Setenv("SECUREMAIL_RESOLVER", base.Addr())
+			env.Setenv("SECUREMAIL_TRUST_ANCHOR", anchor)
 			// A gpg-agent started for a script's GnuPG home outlives gpg:
 			// stop the agents of this script's homes (and only those).
 			env.Defer(func() { stopGPGAgents(work) })
@@ -102,8 +127,30 @@ func TestScripts(t *testing.T) {
 			"exitcode": cmdExitCode,
 			"setmatch": cmdSetMatch,
 			"json":     cmdJSON,
+			"dns":      cmdDNS,
 		},
 	})
+}
+
+// cmdDNS serves a script its own signed DNS hierarchy.
+func cmdDNS(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 1 || args[0] != "serve" || len(args) > 2 {
+		ts.Fatalf("usage: dns serve [FILE]")
+	}
+	h, err := testkit.New(nil)
+	ts.Check(err)
+	if len(args) == 2 {
+		ts.Check(h.AddText(ts.ReadFile(args[1])))
+	}
+	srv, err := h.Serve("127.0.0.1:0")
+	ts.Check(err)
+	ts.Defer(func() { srv.Close() })
+	anchor, err := h.Anchor()
+	ts.Check(err)
+	file := ts.MkAbs("dns-anchor-" + strconv.Itoa(srv.Port()))
+	ts.Check(os.WriteFile(file, []byte(anchor), 0o644))
+	ts.Setenv("SECUREMAIL_RESOLVER", srv.Addr())
+	ts.Setenv("SECUREMAIL_TRUST_ANCHOR", file)
 }
 
 // testingTKey is the Env.Values key of the script's testscript.T, which

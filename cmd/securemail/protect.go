@@ -179,6 +179,9 @@ func (c *cli) encryptRaw(st *keystore.Store, to []string, sign bool, from string
 	}
 	addrs := append([]string{}, to...)
 	scheme := c.pgpScheme(st)
+	if err := c.findKeys(st, keystore.PGP, addrs, canEncryptTo(scheme)); err != nil {
+		return err
+	}
 	recips, err := scheme.Recipients(addrs)
 	if err != nil {
 		return protectError(err)
@@ -230,6 +233,11 @@ func (c *cli) protectStdin(st *keystore.Store, p securemail.Policy, to []string,
 			p.Scheme = "smime"
 		}
 	}
+	if p.Encrypt {
+		if err := c.findMessageKeys(st, in, p.Scheme, to, from); err != nil {
+			return err
+		}
+	}
 	out, err := securemail.ProtectMessage(in, p, to, from,
 		&securemail.ProtectOptions{Protectors: []securemail.Protector{c.pgpScheme(st), c.smimeScheme(st)}})
 	if err != nil {
@@ -237,6 +245,34 @@ func (c *cli) protectStdin(st *keystore.Store, p securemail.Policy, to []string,
 	}
 	_, err = c.stdout.Write(out)
 	return err
+}
+
+// canEncryptTo is a scheme's key check for one address.
+func canEncryptTo(k securemail.KeyChecker) func(string) bool {
+	return func(a string) bool { return k.CanEncryptTo([]string{a}) }
+}
+
+// findMessageKeys finds in the DNS the keys the recipients of the
+// message in lack for scheme; with no scheme (auto), OpenPGP keys first,
+// then S/MIME certificates if OpenPGP cannot cover everyone.
+func (c *cli) findMessageKeys(st *keystore.Store, in []byte, scheme string, to []string, from string) error {
+	addrs, err := securemail.MessageRecipients(in, to, from)
+	if err != nil {
+		return nil // ProtectMessage says what is wrong with the message
+	}
+	pgpS, smimeS := c.pgpScheme(st), c.smimeScheme(st)
+	switch scheme {
+	case "pgp":
+		return c.findKeys(st, keystore.PGP, addrs, canEncryptTo(pgpS))
+	case "smime":
+		return c.findKeys(st, keystore.SMIME, addrs, canEncryptTo(smimeS))
+	}
+	if !smimeS.CanEncryptTo(addrs) || pgpS.CanEncryptTo(addrs) {
+		if err := c.findKeys(st, keystore.PGP, addrs, canEncryptTo(pgpS)); err != nil || pgpS.CanEncryptTo(addrs) {
+			return err
+		}
+	}
+	return c.findKeys(st, keystore.SMIME, addrs, canEncryptTo(smimeS))
 }
 
 func (c *cli) unlock(st *keystore.Store, e *keystore.Entry) (*pgpEntity, error) {
@@ -677,6 +713,9 @@ func (c *cli) encryptRawSMIME(st *keystore.Store, to []string, sign bool, from s
 		return err
 	}
 	addrs := append([]string{}, to...)
+	if err := c.findKeys(st, keystore.SMIME, addrs, canEncryptTo(scheme)); err != nil {
+		return err
+	}
 	if self != "" {
 		addrs = append(addrs, self)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/securemail/securemail"
 	"github.com/securemail/securemail/keystore"
 )
 
@@ -29,7 +30,8 @@ type cli struct {
 	json           bool
 
 	v          voice
-	passphrase []byte // read once per run
+	passphrase []byte                // read once per run
+	dir        *securemail.Directory // made once per run (lookup.go)
 }
 
 func (c *cli) run(args []string) int {
@@ -67,12 +69,12 @@ input, 3 key or certificate not found, 4 temporary failure.`,
 	pf := root.PersistentFlags()
 	pf.StringVar(&c.home, "home", "", "keystore and config directory (default $SECUREMAIL_HOME, else $XDG_CONFIG_HOME/securemail)")
 	pf.StringVar(&c.passphraseFile, "passphrase-file", "", "read the passphrase for secret keys from the first line of `FILE`")
-	pf.StringVar(&c.resolver, "resolver", "", "DNS server to ask, `HOST:PORT` (default: first nameserver of /etc/resolv.conf)")
-	pf.StringVar(&c.trustAnchor, "trust-anchor", "", "DNSSEC trust anchors in zone-file syntax (`FILE`); default: the IANA root KSKs")
+	pf.StringVar(&c.resolver, "resolver", "", "DNS server to ask, `HOST:PORT` (default $SECUREMAIL_RESOLVER, else the first nameserver of /etc/resolv.conf)")
+	pf.StringVar(&c.trustAnchor, "trust-anchor", "", "DNSSEC trust anchors in zone-file syntax (`FILE`; default $SECUREMAIL_TRUST_ANCHOR, else the IANA root KSKs)")
 	pf.BoolVar(&c.json, "json", false, "machine-readable output on stdout")
 	root.AddCommand(c.versionCommand(), c.keysCommand(), c.openCommand(), c.mailboxCommand(),
 		c.encryptCommand(), c.decryptCommand(), c.signCommand(), c.verifyCommand(), c.sopCommand())
-	root.AddCommand(c.smimeaCommand(), c.daneCommand())
+	root.AddCommand(c.smimeaCommand(), c.daneCommand(), c.openpgpkeyCommand())
 	root.InitDefaultCompletionCmd()
 	for _, sub := range root.Commands() {
 		if sub.Name() == "completion" {
