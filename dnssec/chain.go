@@ -66,7 +66,7 @@ func (lk *lookup) chainTo(ctx context.Context, target string) (chainResult, erro
 	cur, ok := lk.fact(a.zone)
 	if !ok {
 		var err error
-		cur, err = lk.fetchKeys(ctx, a.zone, a.ds, a.keys)
+		cur, err = lk.fetchKeys(ctx, a.zone, a.ds, a.keys, true)
 		if err != nil {
 			return chainResult{}, err
 		}
@@ -146,7 +146,7 @@ func (lk *lookup) probeCut(ctx context.Context, name, parent string, pf zoneFact
 		for _, rr := range ds {
 			dsSet = append(dsSet, rr.(*dns.DS))
 		}
-		f, err := lk.fetchKeys(ctx, name, dsSet, nil)
+		f, err := lk.fetchKeys(ctx, name, dsSet, nil, false)
 		if err != nil {
 			return zoneFact{}, err
 		}
@@ -195,8 +195,11 @@ func (lk *lookup) probeCut(ctx context.Context, name, parent string, pf zoneFact
 }
 
 // fetchKeys asks for the DNSKEY RRset of zone and proves it by dsSet or
-// anchorKeys.
-func (lk *lookup) fetchKeys(ctx context.Context, zone string, dsSet []*dns.DS, anchorKeys []*dns.DNSKEY) (zoneFact, error) {
+// anchorKeys. For the zone of a trust anchor (anchor), an answer with no
+// DNSKEY and no signature at all is Indeterminate rather than Bogus: the
+// resolver asked does not do DNSSEC (or something on the way strips it),
+// which makes every answer unjudgeable, not forged.
+func (lk *lookup) fetchKeys(ctx context.Context, zone string, dsSet []*dns.DS, anchorKeys []*dns.DNSKEY, anchor bool) (zoneFact, error) {
 	resp, err := lk.query(ctx, zone, dns.TypeDNSKEY)
 	if err != nil {
 		return zoneFact{}, err
@@ -211,6 +214,10 @@ func (lk *lookup) fetchKeys(ctx context.Context, zone string, dsSet []*dns.DS, a
 	var keys []*dns.DNSKEY
 	for _, rr := range m.answer[rrKey{zone, dns.TypeDNSKEY}] {
 		keys = append(keys, rr.(*dns.DNSKEY))
+	}
+	if anchor && len(keys) == 0 && len(m.answerSigs[rrKey{zone, dns.TypeDNSKEY}]) == 0 {
+		return zoneFact{verdict: indeterminate(dns.ExtendedErrorCodeDNSKEYMissing,
+			"the resolver returned no DNSKEY records for the trust anchor's zone %s: it does not seem to support DNSSEC", zone)}, nil
 	}
 	v, trusted := lk.verifyDNSKEYs(zone, keys, m.answerSigs[rrKey{zone, dns.TypeDNSKEY}], dsSet, anchorKeys)
 	if v.status == Secure {

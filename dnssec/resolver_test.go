@@ -741,3 +741,37 @@ func TestAnchorsOfEitherKindAndAnyZone(t *testing.T) {
 	res, err := r.Lookup(context.Background(), "www.example.test.", dns.TypeA)
 	mustStatus(t, res, err, Bogus, dns.ExtendedErrorCodeDNSKEYMissing)
 }
+
+// A resolver that does not do DNSSEC (no DNSKEY, no RRSIG for the anchor's
+// zone) makes every answer indeterminate, not bogus: nothing says the
+// answer was forged, only that it cannot be judged through this resolver.
+func TestNonDNSSECResolverIsIndeterminate(t *testing.T) {
+	h, _ := kit(t)
+	stripping := TransportFunc(func(_ context.Context, q *dns.Msg) (*dns.Msg, error) {
+		q2 := q.Copy()
+		q2.RecursionDesired = true
+		resp := h.Answer(q2)
+		resp.Id = q.Id
+		keep := func(rrs []dns.RR) []dns.RR {
+			var out []dns.RR
+			for _, rr := range rrs {
+				switch rr.Header().Rrtype {
+				case dns.TypeRRSIG, dns.TypeDNSKEY, dns.TypeDS, dns.TypeNSEC, dns.TypeNSEC3:
+				default:
+					out = append(out, rr)
+				}
+			}
+			return out
+		}
+		resp.Answer, resp.Ns = keep(resp.Answer), keep(resp.Ns)
+		return resp, nil
+	})
+	r := kitResolver(t, func(o *Options) { o.Transport = stripping })
+	res, err := r.Lookup(context.Background(), "www.example.test.", dns.TypeA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != Indeterminate || !strings.Contains(res.Reason, "does not seem to support DNSSEC") || len(res.Answer) != 0 {
+		t.Fatalf("through a DNSSEC-stripping resolver: %v", res)
+	}
+}
