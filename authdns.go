@@ -98,7 +98,7 @@ func (a *AuthDNS) LookupTXTWithDNSSEC(ctx context.Context, name string) ([]strin
 	var out []string
 	for _, rr := range rrs {
 		if t, ok := rr.(*dns.TXT); ok {
-			out = append(out, strings.Join(t.Txt, ""))
+			out = append(out, joinTXT(t.Txt))
 		}
 	}
 	return out, st, nil
@@ -176,3 +176,29 @@ func (a *AuthDNS) LookupAddr(ctx context.Context, addr string) ([]string, error)
 	}
 	return out, nil
 }
+
+// joinTXT joins the strings of a TXT record, undoing miekg/dns's
+// presentation escapes (\" \\ \DDD) to give the octets on the wire.
+func joinTXT(parts []string) string {
+	var b strings.Builder
+	for _, s := range parts {
+		for i := 0; i < len(s); i++ {
+			ch := s[i]
+			if ch == '\\' && i+1 < len(s) {
+				if i+3 < len(s) && isDigit(s[i+1]) && isDigit(s[i+2]) && isDigit(s[i+3]) {
+					if v := int(s[i+1]-'0')*100 + int(s[i+2]-'0')*10 + int(s[i+3]-'0'); v < 256 {
+						b.WriteByte(byte(v))
+						i += 3
+						continue
+					}
+				}
+				i++
+				ch = s[i]
+			}
+			b.WriteByte(ch)
+		}
+	}
+	return b.String()
+}
+
+func isDigit(ch byte) bool { return '0' <= ch && ch <= '9' }

@@ -55,6 +55,7 @@ func (c *cli) directory() (*securemail.Directory, error) {
 	if err != nil {
 		return nil, usageError("%v", err)
 	}
+	c.dnsServerUsed = opts.Server
 	c.dir = &securemail.Directory{Resolver: r}
 	return c.dir, nil
 }

@@ -32,6 +32,8 @@ type cli struct {
 	v          voice
 	passphrase []byte                // read once per run
 	dir        *securemail.Directory // made once per run (lookup.go)
+	// dnsServerUsed is the resolver dir asks, "host:port".
+	dnsServerUsed string
 }
 
 func (c *cli) run(args []string) int {
@@ -75,6 +77,7 @@ input, 3 key or certificate not found, 4 temporary failure.`,
 	root.AddCommand(c.versionCommand(), c.keysCommand(), c.openCommand(), c.mailboxCommand(),
 		c.encryptCommand(), c.decryptCommand(), c.signCommand(), c.verifyCommand(), c.sopCommand())
 	root.AddCommand(c.smimeaCommand(), c.daneCommand(), c.openpgpkeyCommand())
+	root.AddCommand(c.authCommand(), c.dkimCommand())
 	root.InitDefaultCompletionCmd()
 	for _, sub := range root.Commands() {
 		if sub.Name() == "completion" {
