@@ -2,11 +2,13 @@ package securemail
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"net/mail"
 	"slices"
 	"strings"
 
+	"github.com/securemail/securemail/mailauth"
 	"github.com/securemail/securemail/message"
 )
 
@@ -44,6 +46,14 @@ type OpenOptions struct {
 	Handlers []Handler
 	Parse    *message.ParseOptions
 	HTML     *message.HTMLOptions
+	// Auth, when set, judges who sent the message as received — DKIM,
+	// SPF, DMARC, ARC, trusted Authentication-Results — into
+	// Report.Auth; nil leaves Report.Auth nil (not judged). The verdict
+	// stands beside the signatures': a DMARC pass does not make a message
+	// signed, and a signature does not make DMARC pass.
+	Auth *mailauth.Evaluator
+	// Context bounds the DNS work of Auth; nil means context.Background.
+	Context context.Context
 }
 
 // View is what a person is shown of a message: everything in it has been
@@ -130,6 +140,18 @@ func open(raw []byte, opts *OpenOptions) (*opened, error) {
 	o := &opened{opts: opts, outer: m}
 	rep := &Report{Encryption: EncryptionReport{Kind: "none"}, Signatures: []SignatureReport{}, Warnings: []string{}}
 	o.rep = rep
+	if opts.Auth != nil {
+		ctx := opts.Context
+		if ctx == nil {
+			ctx = context.Background()
+		}
+		// On the bytes as received: the outer message is what was sent.
+		if v, err := opts.Auth.Evaluate(ctx, raw); err == nil {
+			rep.Auth = v
+		} else {
+			rep.Warnings = append(rep.Warnings, "who sent it could not be judged: "+err.Error())
+		}
+	}
 	for layer := 0; ; layer++ {
 		h := handlerFor(opts.Handlers, m)
 		if h == nil {

@@ -1,5 +1,7 @@
 package securemail
 
+import "github.com/securemail/securemail/mailauth"
+
 // Report is the verdict on a received message, in the JSON shape of
 // CLI.md ("The JSON report").
 type Report struct {
@@ -12,6 +14,9 @@ type Report struct {
 	// display), so a person sees what was judged (S32).
 	FromHeader string   `json:"from_header"`
 	Warnings   []string `json:"warnings"`
+	// Auth is the DKIM/SPF/DMARC/ARC verdict on the message as received,
+	// when it was asked for (OpenOptions.Auth); nil otherwise.
+	Auth *mailauth.Verdict `json:"auth"`
 }
 
 // EncryptionReport says how the root of the message was encrypted.

@@ -2,28 +2,35 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 
 	"github.com/spf13/cobra"
 
 	"github.com/securemail/securemail"
+	"github.com/securemail/securemail/mailauth"
 )
 
 // maxMessage bounds what open reads from stdin.
 const maxMessage = 256 << 20
 
 func (c *cli) openCommand() *cobra.Command {
-	return &cobra.Command{
-		Use:   "open [--json] < MESSAGE",
+	var noAuth bool
+	var trustedIDs, trustedHops []string
+	cmd := &cobra.Command{
+		Use:   "open [--json] [--no-auth] [--trusted-authserv ID]... [--trusted-hop HOST]... < MESSAGE",
 		Short: "Show a received message safely, with the verdict on it",
 		Long: `open reads an RFC 5322 message on stdin and shows it as a person should see
 it: the headers and text with every terminal escape and bidi override
 neutralised, HTML as text (nothing is fetched), attachments listed but not
-opened. The verdict (encryption, each signature, warnings about the sender
-and the message's structure) goes to stderr, or with --json everything goes
-to stdout as one JSON object (CLI.md's report plus headers, body and
-attachments). Exit 1 when a security verdict failed.`,
+opened. The verdict (encryption, each signature, who sent it by DKIM, SPF
+and DMARC as 'securemail auth' judges it, warnings about the sender and the
+message's structure) goes to stderr, or with --json everything goes to
+stdout as one JSON object (CLI.md's report, its "auth" part the auth
+command's JSON, plus headers, body and attachments). --no-auth skips the
+DKIM/SPF/DMARC verdict (and its DNS lookups). Exit 1 when a security
+verdict failed: a signature, the encryption's integrity, or DMARC.`,
 		Example: "  securemail open < message.eml",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -38,7 +45,18 @@ attachments). Exit 1 when a security verdict failed.`,
 			if err != nil {
 				return err
 			}
-			rep, view, err := securemail.Open(raw, c.openOptions(st))
+			opts := c.openOptions(st)
+			if !noAuth {
+				dns, err := c.authDNS()
+				if err != nil {
+					return err
+				}
+				ctx, cancel := context.WithTimeout(context.Background(), authTimeout)
+				defer cancel()
+				opts.Context = ctx
+				opts.Auth = mailauth.NewEvaluator(&mailauth.Options{DNS: dns, TrustedAuthServIDs: trustedIDs, TrustedHops: trustedHops})
+			}
+			rep, view, err := securemail.Open(raw, opts)
 			if err != nil {
 				return usageError("%v", err)
 			}
@@ -54,13 +72,24 @@ attachments). Exit 1 when a security verdict failed.`,
 					return err
 				}
 				c.sayReport(rep)
+				if rep.Auth != nil {
+					c.sayVerdict("", rep.Auth)
+				}
 			}
 			if rep.Failed() {
 				return &exitError{code: exitVerdict, err: fmt.Errorf("the message is not what it claims to be")}
 			}
+			if rep.Auth != nil && rep.Auth.DMARC.Result == mailauth.Fail {
+				return &exitError{code: exitVerdict, err: fmt.Errorf("DMARC fails: the message did not come from %s", rep.Auth.FromDomain)}
+			}
 			return nil
 		},
 	}
+	f := cmd.Flags()
+	f.BoolVar(&noAuth, "no-auth", false, "skip the DKIM/SPF/DMARC verdict")
+	f.StringArrayVar(&trustedIDs, "trusted-authserv", nil, "believe Authentication-Results fields of authserv-id `ID` (your own server; exact match)")
+	f.StringArrayVar(&trustedHops, "trusted-hop", nil, "take SPF's facts from the Received field your inbound server `HOST` added")
+	return cmd
 }
 
 // writeView prints the safe view: headers, a blank line, the text, then the
