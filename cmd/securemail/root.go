@@ -63,8 +63,12 @@ input, 3 key or certificate not found, 4 temporary failure.`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		Args:          cobra.ArbitraryArgs,
-		RunE:          groupRunE,
 	}
+	// Alone, securemail opens the mail client on the configured account
+	// (tuicmd.go).
+	var tf tuiFlags
+	tf.add(root)
+	root.RunE = c.rootRunE(&tf)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return &exitError{code: exitUsage, err: err, hint: "see --help"}
 	})
@@ -78,6 +82,7 @@ input, 3 key or certificate not found, 4 temporary failure.`,
 		c.encryptCommand(), c.decryptCommand(), c.signCommand(), c.verifyCommand(), c.sopCommand())
 	root.AddCommand(c.smimeaCommand(), c.daneCommand(), c.openpgpkeyCommand())
 	root.AddCommand(c.authCommand(), c.dkimCommand())
+	root.AddCommand(c.demoCommand())
 	root.InitDefaultCompletionCmd()
 	for _, sub := range root.Commands() {
 		if sub.Name() == "completion" {
