@@ -93,9 +93,22 @@ type stepResult struct {
 	nodata   bool
 }
 
+// judgedUnder returns the name whose trust anchor judges the RRset of
+// qtype at name, or its absence: name itself, except for DS, which lives
+// on the parent side of the cut (RFC 4035 §2.4, §5.2). The DS RRset of an
+// island's apex is the insecure parent's to publish or deny, not the
+// island's.
+func judgedUnder(name string, qtype uint16) string {
+	if qtype == dns.TypeDS && name != "." {
+		return parentName(name)
+	}
+	return name
+}
+
 func (lk *lookup) step(ctx context.Context, resp *dns.Msg, m *splitResp, name string, qtype uint16) (stepResult, error) {
+	scope := judgedUnder(name, qtype)
 	if rrs := m.answer[rrKey{name, qtype}]; len(rrs) > 0 {
-		v, err := lk.validatePositive(ctx, m, name, qtype, rrs)
+		v, err := lk.validatePositive(ctx, m, scope, name, qtype, rrs)
 		return stepResult{verdict: v, answer: rrs}, err
 	}
 	if qtype != dns.TypeCNAME {
@@ -103,13 +116,16 @@ func (lk *lookup) step(ctx context.Context, resp *dns.Msg, m *splitResp, name st
 			if len(cn) != 1 {
 				return stepResult{verdict: bogus(dns.ExtendedErrorCodeDNSBogus, "%s has %d CNAME records", name, len(cn))}, nil
 			}
-			v, err := lk.validatePositive(ctx, m, name, dns.TypeCNAME, cn)
+			v, err := lk.validatePositive(ctx, m, name, name, dns.TypeCNAME, cn)
 			target := canonicalName(cn[0].(*dns.CNAME).Target)
 			return stepResult{verdict: v, link: cn[0], next: target}, err
 		}
 	}
 	// A DNAME above name redirects its whole subtree (RFC 6672 §2.2); the
-	// CNAME synthesised from it is unsigned and not used.
+	// CNAME synthesised from it is unsigned and not used. It is judged
+	// under the trust anchor of name, not of its own owner: a DNAME above
+	// the anchor that covers name (an island of security) is Bogus, not
+	// Insecure for want of a signed zone above the island.
 	for _, k := range m.answerOrder {
 		if k.t != dns.TypeDNAME || k.name == name || !isAtOrBelow(name, k.name) {
 			continue
@@ -118,7 +134,7 @@ func (lk *lookup) step(ctx context.Context, resp *dns.Msg, m *splitResp, name st
 		if len(d) != 1 {
 			return stepResult{verdict: bogus(dns.ExtendedErrorCodeDNSBogus, "%s has %d DNAME records", k.name, len(d))}, nil
 		}
-		v, err := lk.validatePositive(ctx, m, k.name, dns.TypeDNAME, d)
+		v, err := lk.validatePositive(ctx, m, name, k.name, dns.TypeDNAME, d)
 		if err != nil {
 			return stepResult{}, err
 		}
@@ -133,7 +149,7 @@ func (lk *lookup) step(ctx context.Context, resp *dns.Msg, m *splitResp, name st
 		return stepResult{verdict: v, link: d[0], next: target}, nil
 	}
 	nx := resp.Rcode == dns.RcodeNameError
-	v, err := lk.validateNegative(ctx, m, name, qtype, nx)
+	v, err := lk.validateNegative(ctx, m, scope, name, qtype, nx)
 	return stepResult{verdict: v, nxdomain: nx, nodata: !nx}, err
 }
 
@@ -142,11 +158,19 @@ func (lk *lookup) step(ctx context.Context, resp *dns.Msg, m *splitResp, name st
 // trust. Unbound follows only the first.
 const maxSigners = 2
 
-// validatePositive judges the RRset rrs of type qtype at owner.
-func (lk *lookup) validatePositive(ctx context.Context, m *splitResp, owner string, qtype uint16, rrs []dns.RR) (verdict, error) {
+// validatePositive judges the RRset rrs of type qtype at owner, in the
+// answer for scope: owner itself, the name a DNAME at owner redirects, or
+// the parent of a DS RRset's owner (judgedUnder). The chain of trust is
+// walked from the anchor that covers scope (chainTo), so no signer name
+// can move the judgement under another anchor.
+func (lk *lookup) validatePositive(ctx context.Context, m *splitResp, scope, owner string, qtype uint16, rrs []dns.RR) (verdict, error) {
 	sigs := m.answerSigs[rrKey{owner, qtype}]
 	if len(sigs) == 0 {
-		return lk.unsigned(ctx, owner, owner, false)
+		hint := owner
+		if !isAtOrBelow(scope, owner) {
+			hint = scope // a DS RRset: its zone is at or above scope
+		}
+		return lk.unsigned(ctx, scope, hint, "the answer for "+owner)
 	}
 	fail := bogus(dns.ExtendedErrorCodeDNSBogus, "no usable RRSIG over %s %s", owner, typeName(qtype))
 	var signers []string
@@ -168,18 +192,26 @@ func (lk *lookup) validatePositive(ctx context.Context, m *splitResp, owner stri
 			fail = bogus(dns.ExtendedErrorCodeDNSBogus, "RRSIG over %s %s names signer %s, which is not an ancestor of the owner", owner, typeName(qtype), s)
 			continue
 		}
+		if a := lk.r.anchors.closest(scope); a != nil && !isAtOrBelow(s, a.zone) {
+			// Nor is a signer above the trust anchor that covers scope
+			// (an island's insecure ancestor): no walk from that anchor
+			// reaches it, and no other anchor judges scope (chainTo).
+			fail = bogus(dns.ExtendedErrorCodeDNSBogus, "RRSIG over %s %s names signer %s, above the trust anchor %s that covers %s", owner, typeName(qtype), s, a.zone, scope)
+			continue
+		}
 		if tried++; tried > maxSigners {
 			break
 		}
-		cr, err := lk.chainTo(ctx, s)
+		cr, err := lk.chainTo(ctx, scope, s)
 		if err != nil {
 			return verdict{}, err
 		}
 		f := cr.fact
 		switch {
 		case f.verdict.status == Insecure:
-			// An insecure delegation at or above the signer: nothing
-			// vouches for the data, whatever its signatures.
+			// An insecure delegation between the anchor that covers
+			// scope and the signer, so above owner: nothing vouches for
+			// the data, whatever its signatures.
 			return f.verdict, nil
 		case f.kind != factZone || f.verdict.status != Secure:
 			fail = f.verdict
@@ -227,8 +259,10 @@ func (lk *lookup) wildcardProof(m *splitResp, owner, encloser, zone string, keys
 }
 
 // validateNegative judges an NXDOMAIN (nx) or NODATA answer for
-// name/qtype by the NSEC or NSEC3 records of the authority section.
-func (lk *lookup) validateNegative(ctx context.Context, m *splitResp, name string, qtype uint16, nx bool) (verdict, error) {
+// name/qtype by the NSEC or NSEC3 records of the authority section, under
+// the trust anchor of scope (judgedUnder): the signer of the proof and
+// the SOA owner only say where the walk from that anchor goes.
+func (lk *lookup) validateNegative(ctx context.Context, m *splitResp, scope, name string, qtype uint16, nx bool) (verdict, error) {
 	what := "NODATA for " + name + " " + typeName(qtype)
 	if nx {
 		what = "NXDOMAIN for " + name
@@ -237,7 +271,7 @@ func (lk *lookup) validateNegative(ctx context.Context, m *splitResp, name strin
 	for _, k := range m.authorityOrder {
 		switch k.t {
 		case dns.TypeSOA:
-			if soa == "" && isAtOrBelow(name, k.name) {
+			if soa == "" && isAtOrBelow(scope, k.name) {
 				soa = k.name
 			}
 		case dns.TypeNSEC, dns.TypeNSEC3:
@@ -251,17 +285,17 @@ func (lk *lookup) validateNegative(ctx context.Context, m *splitResp, name strin
 		}
 	}
 	if signer == "" {
-		hint := name
+		hint := scope
 		if soa != "" {
 			hint = soa
 		}
-		v, err := lk.unsigned(ctx, name, hint, true)
+		v, err := lk.unsigned(ctx, scope, hint, "the negative answer for "+name)
 		if v.status == Bogus && v.ede == dns.ExtendedErrorCodeRRSIGsMissing {
 			v = bogus(dns.ExtendedErrorCodeNSECMissing, "%s comes without NSEC or NSEC3 proof, but the zone is signed", what)
 		}
 		return v, err
 	}
-	cr, err := lk.chainTo(ctx, signer)
+	cr, err := lk.chainTo(ctx, scope, signer)
 	if err != nil {
 		return verdict{}, err
 	}
@@ -307,12 +341,15 @@ func proofVerdict(p DenialProof, proof []dns.RR, what string) verdict {
 	return bogus(dns.ExtendedErrorCodeNSECMissing, "%s: proof fails: %s", what, p.Reason)
 }
 
-// unsigned judges data (or a negative answer) that came without any
-// signature: fine if an insecure delegation or unsupported algorithm
-// above it is proven, bogus if its zone is signed (S45). The walk goes
-// towards hint (the SOA owner of a negative answer, else name).
-func (lk *lookup) unsigned(ctx context.Context, name, hint string, negative bool) (verdict, error) {
-	cr, err := lk.chainTo(ctx, hint)
+// unsigned judges data (or a negative answer), described by what, that
+// came without any signature in the answer for scope: fine if an insecure
+// delegation or unsupported algorithm is proven on the path from the
+// anchor that covers scope, bogus if its zone is signed (S45). The walk
+// goes towards hint, an ancestor of scope or scope itself (the SOA owner
+// of a negative answer, the owner of the data); a hint above that anchor
+// is bogus (chainTo).
+func (lk *lookup) unsigned(ctx context.Context, scope, hint, what string) (verdict, error) {
+	cr, err := lk.chainTo(ctx, scope, hint)
 	if err != nil {
 		return verdict{}, err
 	}
@@ -321,10 +358,6 @@ func (lk *lookup) unsigned(ctx context.Context, name, hint string, negative bool
 	case f.verdict.status == Insecure:
 		return f.verdict, nil
 	case f.kind == factZone && f.verdict.status == Secure:
-		what := "the answer for " + name
-		if negative {
-			what = "the negative answer for " + name
-		}
 		return bogus(dns.ExtendedErrorCodeRRSIGsMissing, "%s has no RRSIG, but zone %s is signed", what, cr.zone), nil
 	}
 	return f.verdict, nil

@@ -30,9 +30,10 @@ type zoneFact struct {
 	keys    []zoneKey // factZone, Secure
 }
 
-// bogusTTL is how long a failed chain is remembered, like Unbound's
-// val-bogus-ttl: long enough not to hammer the resolver, short enough to
-// recover from a fixed zone.
+// bogusTTL is how long a Bogus result (and a name the walk proved absent)
+// is remembered, like Unbound's val-bogus-ttl: long enough not to hammer
+// the resolver, short enough to recover from a fixed zone. Bogus zone
+// facts are not cached at all (storeFact).
 const bogusTTL = 60
 
 // factTTL is the cache lifetime of a fact.
@@ -49,19 +50,41 @@ type chainResult struct {
 	fact zoneFact
 }
 
-// chainTo walks the chain of trust from the closest trust anchor down to
-// target, one label at a time, asking for the DS RRset of each name below
-// the last proven zone (RFC 4035 §5: the validator finds zone cuts
-// itself). It stops at the first zone that is not Secure, at a name proven
-// absent, or at target. Facts are cached, so a warm walk costs no query.
+// chainTo walks the chain of trust from the trust anchor that covers
+// scope down to target, one label at a time, asking for the DS RRset of
+// each name below the last proven zone (RFC 4035 §5: the validator finds
+// zone cuts itself). It stops at the first zone that is not Secure, at a
+// name proven absent, or at target. Facts are cached, so a warm walk
+// costs no query.
+//
+// scope is the name whose data is being judged (the name asked for, or
+// the name a CNAME or DNAME chain has reached); target is an ancestor of
+// scope, or scope itself, that the answer names: an RRSIG's signer, the
+// owner of a negative answer's SOA, a DNAME's owner. The anchor is the
+// deepest one at or above scope, never one chosen by target: with an
+// island of security (an anchor below an insecure delegation), a target
+// above the island's anchor would otherwise start the walk at a higher
+// anchor and find the insecure delegation above the island, letting an
+// attacker turn any answer in the island Insecure by naming such a signer
+// or SOA. A target above the anchor that covers scope is Bogus. So every
+// Insecure fact chainTo returns is a proven insecure delegation (or a DS
+// RRset of unsupported algorithms) between that anchor and target, on the
+// path from the anchor down to scope.
 //
 // When it returns a Secure zone fact, zone is the deepest zone apex at or
 // above target and every name between zone and target is proven not to be
 // a zone cut.
-func (lk *lookup) chainTo(ctx context.Context, target string) (chainResult, error) {
-	a := lk.r.anchors.closest(target)
+func (lk *lookup) chainTo(ctx context.Context, scope, target string) (chainResult, error) {
+	a := lk.r.anchors.closest(scope)
 	if a == nil {
-		return chainResult{zone: target, fact: zoneFact{verdict: indeterminate(dns.ExtendedErrorCodeDNSSECIndeterminate, "no trust anchor covers %s", target)}}, nil
+		return chainResult{zone: target, fact: zoneFact{verdict: indeterminate(dns.ExtendedErrorCodeDNSSECIndeterminate, "no trust anchor covers %s", scope)}}, nil
+	}
+	if !isAtOrBelow(scope, target) {
+		return chainResult{zone: target, fact: zoneFact{verdict: bogus(dns.ExtendedErrorCodeDNSBogus, "%s is not an ancestor of %s", target, scope)}}, nil
+	}
+	if !isAtOrBelow(target, a.zone) {
+		return chainResult{zone: target, fact: zoneFact{verdict: bogus(dns.ExtendedErrorCodeDNSBogus,
+			"the answer for %s points to %s, above the trust anchor %s that covers it", scope, target, a.zone)}}, nil
 	}
 	cur, ok := lk.fact(a.zone)
 	if !ok {
@@ -107,13 +130,30 @@ func (lk *lookup) chainTo(ctx context.Context, target string) (chainResult, erro
 	return chainResult{zone: zone, fact: cur}, nil
 }
 
+// fact returns the cached fact about name, its TTL aged to the time left
+// until the entry expires, so that a result derived from it may be kept
+// no longer than the fact itself.
 func (lk *lookup) fact(name string) (zoneFact, bool) {
-	f, _, ok := lk.r.facts.get(name, lk.now)
-	return f, ok
+	f, expires, ok := lk.r.facts.get(name, lk.now)
+	if !ok {
+		return f, false
+	}
+	f.verdict.ttl = uint32(max(expires.Sub(lk.now)/time.Second, 0))
+	return f, true
 }
 
+// storeFact caches what a walk learnt about name. Indeterminate facts
+// (no verdict) and Bogus zone facts are not kept: a Bogus fact is derived
+// from an answer that failed its proof, which anyone on the path can
+// forge, and keeping it would let one forged answer deny a whole zone
+// after the forger has gone. The Bogus results themselves are kept for
+// bogusTTL by Lookup; a proven absence (factAbsent) is a fact like any
+// other.
 func (lk *lookup) storeFact(name string, f zoneFact) {
-	if f.verdict.status == Indeterminate {
+	switch {
+	case f.verdict.status == Indeterminate:
+		return
+	case f.verdict.status == Bogus && f.kind != factAbsent:
 		return
 	}
 	ttl := factTTL(f.verdict)
@@ -142,6 +182,11 @@ func (lk *lookup) probeCut(ctx context.Context, name, parent string, pf zoneFact
 			sc.reason = "DS of " + name + ": " + sc.reason
 			return zoneFact{verdict: sc.verdict}, nil
 		}
+		if _, ok := wildcardEncloser(name, sc.sig); ok {
+			// A DS RRset lives at a delegation, which a wildcard cannot
+			// synthesise (RFC 4592 §4.2): this is another name's answer.
+			return zoneFact{verdict: bogus(dns.ExtendedErrorCodeDNSBogus, "the DS RRset of %s was synthesised from a wildcard (RRSIG labels %d)", name, sc.sig.Labels)}, nil
+		}
 		dsSet := make([]*dns.DS, 0, len(ds))
 		for _, rr := range ds {
 			dsSet = append(dsSet, rr.(*dns.DS))
@@ -157,9 +202,29 @@ func (lk *lookup) probeCut(ctx context.Context, name, parent string, pf zoneFact
 		// A name with a CNAME cannot be a zone cut (RFC 2181 §10.1).
 		sc := lk.verifyRRset(cn, m.answerSigs[rrKey{name, dns.TypeCNAME}], parent, pf.keys)
 		if sc.status != Secure {
+			sc.reason = "CNAME of " + name + ": " + sc.reason
 			return zoneFact{verdict: sc.verdict}, nil
 		}
-		return zoneFact{kind: factInside, verdict: sc.verdict}, nil
+		v := sc.verdict
+		if ce, ok := wildcardEncloser(name, sc.sig); ok {
+			// Synthesised from a wildcard: it says something about name
+			// only with the proof that name itself does not exist, as for
+			// any other answer (validatePositive). Without it, it may be
+			// the expansion for another name, replayed to hide the DS of
+			// a secure delegation.
+			wv := lk.wildcardProof(m, name, ce, parent, pf.keys)
+			switch wv.status {
+			case Secure:
+				v = combine(v, wv)
+			case Insecure:
+				// Opt-out: an unsigned delegation may exist there.
+				return zoneFact{verdict: combine(v, wv)}, nil
+			default:
+				wv.reason = "DS query for " + name + ": " + wv.reason
+				return zoneFact{verdict: wv}, nil
+			}
+		}
+		return zoneFact{kind: factInside, verdict: v}, nil
 	}
 	proof, v := lk.denialRecords(m, parent, pf.keys)
 	if v.status != Secure {
