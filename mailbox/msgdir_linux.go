@@ -6,6 +6,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // msgDir reads the message files of one cur/ or new/ directory. On Linux
@@ -55,6 +57,24 @@ func (r fdReader) Read(p []byte) (int, error) {
 // read returns the size and modification time of the message file name
 // and, when h is not nil, its header block read by h.
 func (d *msgDir) read(name string, h *headerReader) (size int64, mtime time.Time, header []byte, truncated bool, err error) {
+	if h == nil {
+		// Size and time only (ListOptions.SkipHeaders): a stat, no open.
+		var st unix.Stat_t
+		for {
+			err = unix.Fstatat(d.fd, name, &st, unix.AT_SYMLINK_NOFOLLOW)
+			if err != unix.EINTR {
+				break
+			}
+		}
+		if err != nil {
+			return 0, time.Time{}, nil, false, &os.PathError{Op: "fstatat", Path: name, Err: err}
+		}
+		if st.Mode&unix.S_IFMT != unix.S_IFREG {
+			return 0, time.Time{}, nil, false, &os.PathError{Op: "stat", Path: name, Err: errNotRegular}
+		}
+		sec, nsec := st.Mtim.Unix()
+		return st.Size, time.Unix(sec, nsec), nil, false, nil
+	}
 	// O_NOATIME: listing a folder is not reading its messages, and
 	// leaves their inodes alone. O_NONBLOCK: a FIFO does not hang us.
 	var fd int
