@@ -50,8 +50,15 @@
 // which go-msgauth's verifier cross-checks in the tests: go-msgauth's
 // byte-at-a-time body canonicalization costs most of its time, and
 // go-msgauth has no ARC verification to share an engine with. SPF is
-// blitiri.com.ar/go/spf's, Authentication-Results parsing and DKIM
-// signing go-msgauth's.
+// blitiri.com.ar/go/spf's, DKIM signing go-msgauth's.
+// Authentication-Results fields are read by this package (RFC 8601 with
+// RFC 5322's quoted strings and comments), and one that readers could
+// take two ways (a property given twice, a stray word, a comment glued
+// to a value) is ignored. SPF's facts from Received fields come only
+// from the field the user's border server wrote: a hop is followed down
+// only when the client it recorded is in [Options.TrustedHopNets], and a
+// field whose client-chosen parts (the HELO, the recipient) make it read
+// more than one way gives none.
 //
 // # Sending
 //

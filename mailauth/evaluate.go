@@ -70,7 +70,8 @@ func (e *evaluation) warnf(format string, args ...any) {
 // "authentication-results"); otherwise it is computed here (Source
 // "verified"): every DKIM signature verified against its DNS key, SPF
 // evaluated when the connection facts are known (Options.Connection, or
-// the Received field of Options.TrustedHops), DMARC's policy found and
+// the Received field of the border hop of Options.TrustedHops and
+// Options.TrustedHopNets), DMARC's policy found and
 // alignment decided on the exact verified domains, and the ARC chain
 // validated.
 //
@@ -103,16 +104,11 @@ func (ev *Evaluator) Evaluate(ctx context.Context, raw []byte) (*Verdict, error)
 	v.FromHeader, v.FromDomain = from.header, from.domain
 
 	// Connection facts: given, or from the trusted border hop.
-	conn, facts, border := ev.opts.Connection, "options", -1
+	conn, facts, border := ev.opts.Connection, "options", hopBorder{idx: -1}
 	if conn == nil {
 		facts = ""
 		if len(ev.opts.TrustedHops) > 0 {
-			c, f, idx, err := connectionFromReceived(m, ev.opts.TrustedHops)
-			if err != nil {
-				e.warnf("SPF facts: %v", err)
-			} else {
-				conn, facts, border = c, f, idx
-			}
+			conn, facts, border = e.connectionFromReceived()
 		}
 	}
 

@@ -1,6 +1,7 @@
 package mailauth
 
 import (
+	"net/netip"
 	"strings"
 	"testing"
 )
@@ -56,11 +57,20 @@ func TestSPFFromTrustedHop(t *testing.T) {
 	internal := "Received: from mx.example.com (mx.example.com [10.0.0.2])\n by imap.example.com (Postfix) with LMTP id B; Mon, 3 Jun 2024 10:00:02 +0000\n"
 	forged := "Received: from trusted.example.org (trusted.example.org [192.0.2.99])\n by mx.example.com (Postfix) with ESMTPS id Z; Mon, 3 Jun 2024 09:00:00 +0000\n"
 
-	// Return-Path added at delivery, two hops: the border hop's facts.
+	// Return-Path added at delivery, two hops, the client of the top one
+	// in the user's own network: the border hop's facts.
+	nets := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/24")}
 	raw := append(crlf("Return-Path: <bounce@example.org>\n"+internal+border), msg...)
-	v := eval(t, raw, &Options{DNS: z, TrustedHops: hops})
+	v := eval(t, raw, &Options{DNS: z, TrustedHops: hops, TrustedHopNets: nets})
 	if v.SPF.Result != Pass || v.SPF.ClientIP != "192.0.2.1" || v.SPF.HELO != "mail.example.org" || v.SPF.MailFrom != "bounce@example.org" || v.SPF.Facts != "received:mx.example.com" || !v.Pass() {
 		t.Errorf("two hops: %+v, DMARC %s", v.SPF, v.DMARC.Result)
+	}
+	// Without the network, the top hop is the border (its client calling
+	// itself mx.example.com proves nothing), and a warning says how to
+	// name the network.
+	v = eval(t, raw, &Options{DNS: z, TrustedHops: hops})
+	if v.SPF.ClientIP != "10.0.0.2" || v.SPF.Facts != "received:imap.example.com" || v.Pass() || !hasWarning(v, "--trusted-hop-net") {
+		t.Errorf("two hops, no network: %+v %q", v.SPF, v.Warnings)
 	}
 
 	// A message whose top Received field was not added by a trusted hop

@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -176,28 +177,62 @@ func TestParseDMARCRecord(t *testing.T) {
 	}
 }
 
-func TestCleanAuthRes(t *testing.T) {
-	for _, tc := range []struct{ in, out string }{
-		{"mx.example.com; dkim=pass (good sig) header.d=x.example", "mx.example.com; dkim=pass   header.d=x.example"},
-		{"mx.example.com; spf=pass (x (nested) y) smtp.mailfrom=a@b.example", "mx.example.com; spf=pass   smtp.mailfrom=a@b.example"},
-		{`mx.example.com; dkim=pass header.d="x.example"`, `mx.example.com; dkim=pass header.d="x.example"`},
-		{"(lead) mx.example.com; none", "  mx.example.com; none"},
+func TestParseAuthRes(t *testing.T) {
+	for _, tc := range []struct{ in, id, out string }{
+		{"mx.example.com; dkim=pass (good sig) header.d=x.example", "mx.example.com", "dkim=pass header.d=x.example"},
+		{"mx.example.com; spf=pass (x (nested) y) smtp.mailfrom=a@b.example", "mx.example.com", "spf=pass smtp.mailfrom=a@b.example"},
+		{`mx.example.com; dkim=pass header.d="x.example"`, "mx.example.com", `dkim=pass header.d="x.example"`},
+		{"(lead) mx.example.com; none", "mx.example.com", ""},
+		{`"mx.example.com" 1; DKIM/1=Pass header.D=x.example;`, "mx.example.com", "dkim=pass header.d=x.example"},
+		// Quoted strings are kept whole, white space and all.
+		{`mx; spf=pass smtp.mailfrom="a smtp.mailfrom=x@example.org "@evil.example`, "mx", `spf=pass smtp.mailfrom="a smtp.mailfrom=x@example.org "@evil.example`},
+		{`mx; dkim=fail reason="signature verification failed" (2048-bit key; unprotected) header.d=x.example header.b=aB+/cD==`, "mx",
+			`dkim=fail header.b=aB+/cD== header.d=x.example reason="signature verification failed"`},
+		// Microsoft's and Yahoo's shapes.
+		{"mx; spf=pass (sender IP is 192.0.2.1) smtp.mailfrom=x.example; dkim=pass (signature was verified) header.d=x.example;dmarc=pass action=none header.from=x.example;compauth=pass reason=100",
+			"mx", "spf=pass smtp.mailfrom=x.example|dkim=pass header.d=x.example|dmarc=pass action=none header.from=x.example|compauth=pass reason=100"},
+		{"mx; arc=pass (i=1 spf=pass spfdomain=x.example) header.oldest-pass=1 smtp.remote-ip=2001:db8::1", "mx", "arc=pass header.oldest-pass=1 smtp.remote-ip=2001:db8::1"},
 	} {
-		got, err := cleanAuthRes(tc.in)
-		if err != nil || strings.Join(strings.Fields(got), " ") != strings.Join(strings.Fields(tc.out), " ") {
-			t.Errorf("%q: %q %v", tc.in, got, err)
+		id, results, err := parseAuthRes(tc.in)
+		var got []string
+		for _, r := range results {
+			w := []string{r.method + "=" + r.result}
+			for k, v := range r.props {
+				w = append(w, k+"="+v)
+			}
+			slices.Sort(w[1:])
+			got = append(got, strings.Join(w, " "))
+		}
+		if err != nil || id != tc.id || strings.Join(got, "|") != tc.out {
+			t.Errorf("%q: %q %q %v", tc.in, id, got, err)
 		}
 	}
-	for _, bad := range []string{
-		"mx; dkim=pass header.d=legit.example(.attack.example)",
-		`mx; spf=pass smtp.mailfrom="a;b"@c`,
-		`mx; x="(("`,
-		"mx; dkim=pass (unclosed",
-		"mx; dkim=pass )",
-		`mx; x="unterminated`,
+	for _, tc := range []struct{ in, want string }{
+		{"mx; dkim=pass header.d=legit.example(.attack.example)", "ambiguous syntax: a comment glued"},
+		{`mx; spf=pass smtp.mailfrom="a;b"@c`, "ambiguous syntax: a quoted string holding ';'"},
+		{`mx; x="(("`, "ambiguous syntax"},
+		{"mx; dkim=pass (unclosed", "unbalanced"},
+		{"mx; dkim=pass )", "unbalanced"},
+		{`mx; x="unterminated`, "unbalanced quote"},
+		// What go-msgauth reads as an injected property (S31).
+		{"mx; spf=pass smtp.mailfrom=a smtp.mailfrom=x@example.org", "ambiguous syntax: smtp.mailfrom given twice"},
+		{"mx; dkim=pass header.d=evil.example HEADER.D=example.org", "ambiguous syntax: header.d given twice"},
+		{"mx; dkim=pass reason=a reason=b", "ambiguous syntax: reason given twice"},
+		{`mx; spf=pass smtp.mailfrom="a" smtp.mailfrom=x@example.org ""@evil.example`, "ambiguous syntax"},
+		{`mx; spf=pass smtp.mailfrom=a"b c"@evil.example`, "ambiguous syntax: a quote inside"},
+		{`mx; spf=pass smtp.mailfrom="b c"x@evil.example`, "ambiguous syntax: text after the quoted string"},
+		{"mx; dkim=pass example.org", "ambiguous syntax: \"example.org\" in the dkim result is not a property"},
+		{"mx; dkim=pass header.d= example.org", "ambiguous syntax"},
+		{"mx; dkim = pass header.d=example.org", "ambiguous syntax: white space"},
+		{"mx; dkim=pass header.d =example.org", "ambiguous syntax: white space"},
+		{"mx extra words; dkim=pass", "ambiguous syntax"},
+		{"mx 2; dkim=pass", "unsupported version"},
+		{"mx; arc=pass header.oldest-pass=0", "oldest-pass"},
+		{"mx; dkim=pass header.d=a\x00", "control character"},
+		{";", "no authserv-id"},
 	} {
-		if _, err := cleanAuthRes(bad); err == nil {
-			t.Errorf("%q accepted", bad)
+		if _, _, err := parseAuthRes(tc.in); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: %v, want an error with %q", tc.in, err, tc.want)
 		}
 	}
 }

@@ -169,9 +169,24 @@ type Options struct {
 	// TrustedHops are the host names of the user's own inbound servers,
 	// as they name themselves in the "by" clause of the Received fields
 	// they add. When Connection is nil, SPF takes its facts from the
-	// Received field the outermost trusted hop added, and never from
-	// any other Received field.
+	// Received field the border hop added, and never from any other
+	// Received field: the top field must have been added by a trusted
+	// hop, and the walk goes on to the field below only while the
+	// client of the current one was one of the user's own servers by
+	// TrustedHopNets. Authentication-Results fields below the border
+	// field are not believed.
 	TrustedHops []string
+	// TrustedHopNets are the networks of the user's own servers (a
+	// relay in front of the inbound server, a content filter on
+	// 127.0.0.1 that sends the mail back in). A trusted hop whose client
+	// address, as the hop recorded it, is in one of them received the
+	// message from another of the user's servers, so the walk goes on
+	// down. Whether a client is internal is never decided on the name
+	// it gave in HELO, nor on its reverse DNS name: the client chooses
+	// the one, and whoever runs its address's reverse zone the other.
+	// A hop that received the message by LMTP over a local socket (no
+	// client address: Dovecot, Cyrus) is internal too.
+	TrustedHopNets []netip.Prefix
 	// Connection gives the SPF facts directly (and makes the verdict be
 	// computed here even when a trusted Authentication-Results field is
 	// present).

@@ -21,10 +21,10 @@ import (
 const authTimeout = 30 * time.Second
 
 func (c *cli) authCommand() *cobra.Command {
-	var trustedIDs, trustedHops []string
+	var trustedIDs, trustedHops, trustedNets []string
 	var clientIP, helo, mailFrom string
 	cmd := &cobra.Command{
-		Use:   "auth [--json] [--trusted-authserv ID]... [--trusted-hop HOST]... [--client-ip IP --helo NAME --mail-from ADDR] [FILE...]",
+		Use:   "auth [--json] [--trusted-authserv ID]... [--trusted-hop HOST]... [--trusted-hop-net CIDR]... [--client-ip IP --helo NAME --mail-from ADDR] [FILE...]",
 		Short: "Say who really sent a message: DKIM, SPF, DMARC and ARC",
 		Long: `auth judges received messages (the FILEs, or stdin), as they were received:
 it verifies every DKIM signature against its key in the DNS (--resolver),
@@ -35,7 +35,10 @@ ARC chain of forwarded mail.
 SPF needs the connection: give --client-ip, --helo and --mail-from (use
 '<>' for a bounce), or name your own inbound servers with --trusted-hop:
 the facts are then read from the Received field your border server added,
-and from no other.
+and from no other. When your mail passes several of your servers (a relay,
+a content filter on 127.0.0.1), name their networks with --trusted-hop-net:
+a Received field is followed down to the one below only when the client it
+records is in one of them, never on the name the client gave.
 
 Authentication-Results fields are believed only from the authserv-ids
 given with --trusted-authserv, matched exactly: the topmost such field is
@@ -49,7 +52,11 @@ message, 4 when DNS failed for the time being.`,
 		Example: "  securemail auth message.eml\n  securemail auth --json --trusted-authserv mx.example.com ~/Maildir/cur/*",
 		Args:    cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, files []string) error {
-			opts := &mailauth.Options{TrustedAuthServIDs: trustedIDs, TrustedHops: trustedHops}
+			nets, err := parseHopNets(trustedNets, trustedHops)
+			if err != nil {
+				return err
+			}
+			opts := &mailauth.Options{TrustedAuthServIDs: trustedIDs, TrustedHops: trustedHops, TrustedHopNets: nets}
 			facts := cmd.Flags().Changed("client-ip") || cmd.Flags().Changed("helo") || cmd.Flags().Changed("mail-from")
 			if facts {
 				if !cmd.Flags().Changed("client-ip") || !cmd.Flags().Changed("helo") || !cmd.Flags().Changed("mail-from") {
@@ -79,10 +86,32 @@ message, 4 when DNS failed for the time being.`,
 	f := cmd.Flags()
 	f.StringArrayVar(&trustedIDs, "trusted-authserv", nil, "believe Authentication-Results fields of authserv-id `ID` (your own server; exact match)")
 	f.StringArrayVar(&trustedHops, "trusted-hop", nil, "your inbound server `HOST`, as it names itself in the Received fields it adds")
+	f.StringArrayVar(&trustedNets, "trusted-hop-net", nil, "the network (`CIDR`, or an address) of your own servers that pass mail to a --trusted-hop")
 	f.StringVar(&clientIP, "client-ip", "", "the `IP` address of the client that sent the message (for SPF)")
 	f.StringVar(&helo, "helo", "", "the `NAME` the client gave in HELO/EHLO")
 	f.StringVar(&mailFrom, "mail-from", "", "the MAIL FROM `ADDR` ('<>' for a bounce)")
 	return cmd
+}
+
+// parseHopNets reads the --trusted-hop-net values: prefixes, or single
+// addresses.
+func parseHopNets(nets, hops []string) ([]netip.Prefix, error) {
+	if len(nets) > 0 && len(hops) == 0 {
+		return nil, usageError("--trusted-hop-net needs --trusted-hop")
+	}
+	var out []netip.Prefix
+	for _, n := range nets {
+		p, err := netip.ParsePrefix(n)
+		if err != nil {
+			a, aerr := netip.ParseAddr(n)
+			if aerr != nil || a.Zone() != "" {
+				return nil, usageError("--trusted-hop-net %q is not a network (CIDR) or an IP address", n)
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
 }
 
 // authOutput is the JSON of one message: the verdict, and which file.

@@ -17,9 +17,9 @@ const maxMessage = 256 << 20
 
 func (c *cli) openCommand() *cobra.Command {
 	var noAuth bool
-	var trustedIDs, trustedHops []string
+	var trustedIDs, trustedHops, trustedNets []string
 	cmd := &cobra.Command{
-		Use:   "open [--json] [--no-auth] [--trusted-authserv ID]... [--trusted-hop HOST]... < MESSAGE",
+		Use:   "open [--json] [--no-auth] [--trusted-authserv ID]... [--trusted-hop HOST]... [--trusted-hop-net CIDR]... < MESSAGE",
 		Short: "Show a received message safely, with the verdict on it",
 		Long: `open reads an RFC 5322 message on stdin and shows it as a person should see
 it: the headers and text with every terminal escape and bidi override
@@ -34,6 +34,10 @@ verdict failed: a signature, the encryption's integrity, or DMARC.`,
 		Example: "  securemail open < message.eml",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			nets, err := parseHopNets(trustedNets, trustedHops)
+			if err != nil {
+				return err
+			}
 			raw, err := io.ReadAll(io.LimitReader(c.stdin, maxMessage+1))
 			if err != nil {
 				return usageError("reading the message: %v", err)
@@ -54,7 +58,7 @@ verdict failed: a signature, the encryption's integrity, or DMARC.`,
 				ctx, cancel := context.WithTimeout(context.Background(), authTimeout)
 				defer cancel()
 				opts.Context = ctx
-				opts.Auth = mailauth.NewEvaluator(&mailauth.Options{DNS: dns, TrustedAuthServIDs: trustedIDs, TrustedHops: trustedHops})
+				opts.Auth = mailauth.NewEvaluator(&mailauth.Options{DNS: dns, TrustedAuthServIDs: trustedIDs, TrustedHops: trustedHops, TrustedHopNets: nets})
 			}
 			rep, view, err := securemail.Open(raw, opts)
 			if err != nil {
@@ -89,6 +93,7 @@ verdict failed: a signature, the encryption's integrity, or DMARC.`,
 	f.BoolVar(&noAuth, "no-auth", false, "skip the DKIM/SPF/DMARC verdict")
 	f.StringArrayVar(&trustedIDs, "trusted-authserv", nil, "believe Authentication-Results fields of authserv-id `ID` (your own server; exact match)")
 	f.StringArrayVar(&trustedHops, "trusted-hop", nil, "take SPF's facts from the Received field your inbound server `HOST` added")
+	f.StringArrayVar(&trustedNets, "trusted-hop-net", nil, "the network (`CIDR`, or an address) of your own servers that pass mail to a --trusted-hop")
 	return cmd
 }
 
