@@ -80,7 +80,7 @@ input, 3 key or certificate not found, 4 temporary failure.`,
 	pf.BoolVar(&c.json, "json", false, "machine-readable output on stdout")
 	root.AddCommand(c.versionCommand(), c.keysCommand(), c.openCommand(), c.mailboxCommand(),
 		c.encryptCommand(), c.decryptCommand(), c.signCommand(), c.verifyCommand(), c.sopCommand())
-	root.AddCommand(c.smimeaCommand(), c.daneCommand(), c.openpgpkeyCommand())
+	root.AddCommand(c.smimeaCommand(), c.daneCommand(), c.openpgpkeyCommand(), c.accountCommand())
 	root.AddCommand(c.authCommand(), c.dkimCommand())
 	root.AddCommand(c.demoCommand())
 	root.InitDefaultCompletionCmd()
