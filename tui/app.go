@@ -16,6 +16,7 @@ import (
 	"github.com/securemail/securemail/keystore"
 	"github.com/securemail/securemail/mailbox"
 	"github.com/securemail/securemail/message"
+	"github.com/securemail/securemail/transport"
 )
 
 // page is what fills the screen between the top bar and the status line.
@@ -38,7 +39,13 @@ type Model struct {
 	b     *backend
 	cfg   Config
 	theme *theme
-	ctx   context.Context
+	// ctx ends the model's background work (the new-mail watch): cancel
+	// when the account is switched away from.
+	ctx    context.Context
+	cancel context.CancelFunc
+	// watching is the folder whose changes are reported, "" for none.
+	watching string
+	watchCh  <-chan mailbox.Event
 
 	width, height int
 	page          page
@@ -103,7 +110,6 @@ func New(cfg Config) (*Model, error) {
 		b:     newBackend(cfg),
 		cfg:   cfg,
 		theme: newTheme(cfg.ASCII),
-		ctx:   context.Background(),
 		busy:  map[int]busyItem{},
 		lists: map[string]*folderList{},
 		width: 80, height: 24,
@@ -117,6 +123,7 @@ func New(cfg Config) (*Model, error) {
 	m.filterInput.Prompt = "/"
 	m.filterInput.Placeholder = "from or subject"
 	m.folders = []string{cfg.Folder}
+	m.ctx, m.cancel = context.WithCancel(context.Background())
 	return m, nil
 }
 
@@ -129,7 +136,7 @@ func (m *Model) now() time.Time {
 
 // Init lists the folders and the first folder.
 func (m *Model) Init() tea.Cmd {
-	return tea.Batch(listFolders(m.cfg.Mailbox), m.openFolder(m.cfg.Folder))
+	return tea.Batch(listFolders(m.cfg.Mailbox), m.openFolder(m.cfg.Folder), m.startWatch(m.cfg.Folder))
 }
 
 // openFolder shows a folder, listing it the first time.
@@ -245,6 +252,10 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.nextCheck()
 	case openedMsg:
 		return m, m.onOpened(msg)
+	case watchMsg:
+		return m, m.onWatch(msg)
+	case switchedMsg:
+		return m.onSwitched(msg)
 	case tea.KeyPressMsg:
 		return m, m.onKey(msg)
 	case tea.MouseWheelMsg:
@@ -271,7 +282,14 @@ func (m *Model) setErr(err error) {
 func humanError(err error) string {
 	var missing *securemail.MissingKeysError
 	var bogus *securemail.BogusError
+	var refused *transport.RecipientError
 	switch {
+	case errors.As(err, &refused):
+		var who []string
+		for _, r := range refused.Rejected {
+			who = append(who, r.Address+" ("+r.Reply.String()+")")
+		}
+		return "the server refused " + strings.Join(who, ", ") + ": sent to nobody"
 	case errors.As(err, &missing):
 		return fmt.Sprintf("cannot send encrypted: no %s key for %s", schemeName(missing.Scheme), strings.Join(missing.Addresses, ", "))
 	case errors.As(err, &bogus):
@@ -709,6 +727,8 @@ func (m *Model) globalKey(key string) tea.Cmd {
 		return m.showKeys()
 	case "M":
 		m.page = pageMailbox
+	case "A":
+		return m.nextAccount()
 	}
 	return nil
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/securemail/securemail/mailauth"
 	"github.com/securemail/securemail/mailbox"
 	"github.com/securemail/securemail/message"
+	"github.com/securemail/securemail/transport"
 )
 
 // lookupTimeout bounds the DNS key lookups of one command.
@@ -451,7 +452,45 @@ func (b *backend) send(ctx context.Context, r sendRequest) (string, error) {
 	if err != nil {
 		return "", passphraseNeeded(err)
 	}
+	if b.cfg.Transport != nil {
+		return "", b.transmit(ctx, r, out)
+	}
 	return b.deliver(r.folder, out, r.flags, r.answered)
+}
+
+// transmit sends a protected message with the transport and files a copy
+// in the Sent folder (r.folder, "" for none). A copy that could not be
+// filed is a *transport.SaveError: the message has gone all the same.
+func (b *backend) transmit(ctx context.Context, r sendRequest, msg []byte) error {
+	if r.draft.From == nil {
+		return errors.New("no From address: set the account's address in config.toml")
+	}
+	// The envelope's recipients are To, Cc and Bcc, each once (not the
+	// sender, whom an encrypted message is readable by too).
+	env := &transport.Envelope{From: r.draft.From.Address}
+	seen := map[string]bool{}
+	for _, l := range [][]*mail.Address{r.draft.To, r.draft.Cc, r.draft.Bcc} {
+		for _, a := range l {
+			if k := strings.ToLower(a.Address); !seen[k] {
+				seen[k] = true
+				env.To = append(env.To, a.Address)
+			}
+		}
+	}
+	var save transport.Saver
+	if r.folder != "" {
+		// A failure here shows as the SaveError of the copy.
+		_ = b.cfg.Mailbox.CreateFolder(r.folder)
+		save = transport.SaveToFolder(b.cfg.Mailbox, r.folder)
+	}
+	err := transport.SendAndSave(ctx, b.cfg.Transport, env, msg, save)
+	var saveErr *transport.SaveError
+	if err == nil || errors.As(err, &saveErr) {
+		if r.answered != nil {
+			b.setFlags(r.answered.folder, r.answered.id, mailbox.Answered)
+		}
+	}
+	return err
 }
 
 func (b *backend) deliver(folder string, msg []byte, flags mailbox.Flags, answered *msgRef) (string, error) {

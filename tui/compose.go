@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"errors"
 	"fmt"
 	"net/mail"
 	"os"
@@ -18,6 +19,7 @@ import (
 	"github.com/securemail/securemail"
 	"github.com/securemail/securemail/mailbox"
 	"github.com/securemail/securemail/message"
+	"github.com/securemail/securemail/transport"
 )
 
 // Compose fields, in tab order.
@@ -77,6 +79,10 @@ type (
 		replied    *msgRef
 		err        error
 		retry      func(pw []byte) tea.Cmd
+		// sent says a transport sent the message; saveErr that its copy
+		// could not be filed in folder (it has gone all the same).
+		sent    bool
+		saveErr error
 	}
 	editorReadyMsg struct {
 		dir, path, editor string
@@ -477,8 +483,12 @@ func (m *Model) send(asDraft bool) tea.Cmd {
 	c.sending = true
 	folder, flags := m.cfg.Outbox, mailbox.Seen
 	label := "sending"
-	if asDraft {
-		folder, label = m.cfg.Drafts, "saving the draft"
+	via := m.cfg.Transport != nil
+	switch {
+	case asDraft:
+		folder, label, via = m.cfg.Drafts, "saving the draft", false
+	case via:
+		folder = m.cfg.Sent
 	}
 	b, ctx, replied, draftOf := m.b, m.ctx, c.replyTo, c.draftOf
 	var run func(pw []byte) tea.Cmd
@@ -493,11 +503,19 @@ func (m *Model) send(asDraft bool) tea.Cmd {
 				req.answered = replied
 				id, err = b.send(ctx, req)
 			}
+			var saveErr *transport.SaveError
+			if errors.As(err, &saveErr) {
+				err = nil // sent: only the copy is missing
+			}
 			if err == nil && draftOf != nil {
 				// The draft is replaced by the new draft, or sent.
 				_ = b.cfg.Mailbox.Delete(draftOf.folder, draftOf.id)
 			}
-			return sentMsg{folder: folder, id: id, draft: asDraft, policy: pol, replied: replied, err: err, retry: run}
+			msg := sentMsg{folder: folder, id: id, draft: asDraft, policy: pol, replied: replied, err: err, retry: run, sent: via && err == nil}
+			if saveErr != nil {
+				msg.saveErr = saveErr.Err
+			}
+			return msg
 		})
 	}
 	return run(m.pw)
@@ -512,6 +530,10 @@ func (m *Model) onSent(msg sentMsg) tea.Cmd {
 		m.setErr(passphraseOr(msg.err, m, msg.retry))
 		if c != nil && m.prompt != nil {
 			c.sending = true // the retry sends
+		}
+		if c != nil && m.prompt == nil && !msg.draft {
+			// The message stays on the compose page: nothing is lost.
+			m.errText += " — not sent; the message is kept (ctrl+x tries again, ctrl+d saves a draft)"
 		}
 		return nil
 	}
@@ -529,6 +551,15 @@ func (m *Model) onSent(msg sentMsg) tea.Cmd {
 			m.note("draft saved, encrypted to you, in " + msg.folder)
 		} else {
 			m.note("draft saved in " + msg.folder)
+		}
+	} else if msg.sent {
+		switch {
+		case msg.saveErr != nil:
+			m.setErr(fmt.Errorf("sent %s, but its copy could not be saved to %s: %w (do not send it again)", what, msg.folder, msg.saveErr))
+		case msg.folder != "":
+			m.note(fmt.Sprintf("sent %s; a copy is in %s", what, msg.folder))
+		default:
+			m.note(fmt.Sprintf("sent %s", what))
 		}
 	} else {
 		m.note(fmt.Sprintf("sent %s: saved to %s (no transport is configured)", what, msg.folder))

@@ -13,6 +13,7 @@ import (
 	"github.com/securemail/securemail/keystore"
 	"github.com/securemail/securemail/mailauth"
 	"github.com/securemail/securemail/mailbox"
+	"github.com/securemail/securemail/transport"
 )
 
 // Config is what the TUI runs on. Mailbox and Store are required; the
@@ -37,6 +38,18 @@ type Config struct {
 	// transport is configured ("Outbox"); Drafts the folder of drafts
 	// ("Drafts").
 	Outbox, Drafts string
+	// Transport sends messages (SMTP submission, a sendmail command);
+	// nil means sent messages are delivered to Outbox instead.
+	Transport transport.Transport
+	// Sent is the folder that receives a copy of each message Transport
+	// sent; "" means no copy is kept.
+	Sent string
+	// Account names the account shown; Accounts lists the accounts the
+	// user can switch to (A), and Switch opens one as a Config. With
+	// fewer than two accounts or no Switch, there is no switching.
+	Account  string
+	Accounts []string
+	Switch   func(name string) (Config, error)
 	// Folder is the folder opened first ("INBOX").
 	Folder string
 	// ASCII draws badges and frames in ASCII only.

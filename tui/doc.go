@@ -6,8 +6,11 @@
 //
 // The TUI is thin over the securemail pipeline: it does no cryptography
 // and no MIME parsing of its own (but see below). Opening a message is [securemail.Open];
-// replying is [securemail.Reply]; sending is [securemail.Protect] then a
-// delivery to the outbox folder of a [mailbox.Mailbox]; keys come from a
+// replying is [securemail.Reply]; sending is [securemail.Protect] then
+// [transport.SendAndSave] (a copy to the Sent folder) when the account
+// has a transport, else a delivery to the outbox folder of the
+// [mailbox.Mailbox]; a mailbox that is a [mailbox.Watcher] (IMAP) has its
+// first folder read again on new mail; keys come from a
 // [keystore.Store] and, for recipients without one, from a
 // [securemail.Directory] (DNSSEC-validated SMIMEA and OPENPGPKEY).
 //

@@ -14,6 +14,7 @@ var helpSections = []struct {
 		{"ctrl+c", "quit at once"},
 		{"m / c", "compose a new message"},
 		{"K", "keys page"},
+		{"A", "switch to the next account (when config.toml has several)"},
 		{"mouse wheel", "scroll the list or the message"},
 	}},
 	{"Mailbox", []binding{
@@ -49,7 +50,7 @@ var helpSections = []struct {
 		{"ctrl+t", "scheme: auto, OpenPGP, S/MIME"},
 		{"ctrl+o", "edit the body in $EDITOR"},
 		{"ctrl+a", "attach a file"},
-		{"ctrl+x", "send (to the outbox folder while no transport is configured)"},
+		{"ctrl+x", "send (through the account's SMTP or sendmail, a copy to Sent; to the outbox folder when it has none)"},
 		{"ctrl+d", "save as a draft (encrypted to you when the message is to be encrypted)"},
 		{"esc", "leave the field; twice outside a field: discard"},
 	}},

@@ -1,21 +1,22 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
-	"io"
+	"io/fs"
 	"net/mail"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/securemail/securemail/config"
 	"github.com/securemail/securemail/keystore"
 	"github.com/securemail/securemail/mailauth"
 	"github.com/securemail/securemail/mailbox"
@@ -24,11 +25,17 @@ import (
 
 // tuiFlags are the flags of the interactive commands.
 type tuiFlags struct {
-	ascii bool
+	ascii   bool
+	account string
 }
 
 func (f *tuiFlags) add(cmd *cobra.Command) {
 	cmd.Flags().BoolVar(&f.ascii, "ascii", false, "draw badges and frames in ASCII only (the default when the locale is not UTF-8)")
+	if cmd.Name() != "securemail" {
+		return // the demo has its own account
+	}
+	// `securemail` alone opens an account of config.toml.
+	cmd.Flags().StringVar(&f.account, "account", "", "open the account `NAME` of config.toml (default: default_account, else the first)")
 }
 
 // rootRunE is what `securemail` alone does: the TUI on the configured
@@ -38,176 +45,179 @@ func (c *cli) rootRunE(flags *tuiFlags) func(*cobra.Command, []string) error {
 		if len(args) > 0 {
 			return groupRunE(cmd, args)
 		}
-		acct, err := c.account()
+		home, err := c.homeDir()
 		if err != nil {
 			return err
 		}
-		if acct.maildir == "" {
-			if err := cmd.Help(); err != nil {
-				return err
+		override := os.Getenv("SECUREMAIL_MAILDIR")
+		cfg, err := config.Load(home)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			cfg = nil
+		case err != nil:
+			return &exitError{code: exitUsage, err: err}
+		default:
+			for _, w := range cfg.Warnings {
+				c.v.warnf("%s", safe(w))
 			}
-			c.v.infof("no mail account is configured")
-			c.v.hintf("try 'securemail demo' (offline, throwaway), or name your Maildir: maildir = \"~/Maildir\" in %s, or SECUREMAIL_MAILDIR", acct.configPath)
-			return nil
 		}
-		return c.runTUI(cmd.Context(), acct, flags)
+		if cfg == nil || len(cfg.Accounts) == 0 {
+			if flags.account != "" {
+				return usageError("there is no account %q: %s has no accounts", flags.account, filepath.Join(home, config.FileName))
+			}
+			if override == "" {
+				if err := cmd.Help(); err != nil {
+					return err
+				}
+				c.v.infof("no mail account is configured")
+				c.v.hintf("try 'securemail demo' (offline, throwaway), or 'securemail account add' (writes %s), or SECUREMAIL_MAILDIR=~/Maildir", filepath.Join(home, config.FileName))
+				return nil
+			}
+			cfg = nil
+		}
+		return c.runTUI(cmd.Context(), cfg, flags, override)
 	}
 }
 
-// account is the mail account the TUI opens.
-type account struct {
-	maildir    string
-	from       string
-	configPath string
-	// trustedAuthServ and trustedHops are the user's own inbound servers,
-	// for the DKIM/SPF/DMARC verdict (as auth's --trusted-authserv and
-	// --trusted-hop).
-	trustedAuthServ, trustedHops []string
+// openTimeout bounds each IMAP operation and each SMTP reply of the TUI.
+const openTimeout = 30 * time.Second
+
+// accounts opens the accounts of config.toml for the TUI, each once, and
+// closes their mailboxes at the end.
+type accounts struct {
+	c   *cli
+	cfg *config.Config
+	// base is what every account's tui.Config starts from (the keystore,
+	// the DNS, the terminal's settings).
+	base   tui.Config
+	dns    mailauth.DNS
+	mu     sync.Mutex
+	opened []mailbox.Mailbox
 }
 
-// account reads the account from SECUREMAIL_MAILDIR or the home's
-// config.toml. Until the configuration file has its full form (a later
-// issue), these keys are read from it, in TOML's key = "string" form:
-//
-//	maildir = "~/Maildir"                 # the Maildir the TUI opens
-//	from = "Alice <alice@example.org>"    # the address new mail is from
-//	trusted_authserv = "mx.example.org"   # Authentication-Results to believe (comma-separated)
-//	trusted_hop = "mx.example.org"        # your inbound servers, for SPF (comma-separated)
-//
-// Other lines are ignored.
-func (c *cli) account() (account, error) {
-	home, err := c.homeDir()
-	if err != nil {
-		return account{}, err
+// open makes the TUI's configuration of an account: its mailbox (or the
+// Maildir maildir, when not ""), its transport, address and trusted
+// servers.
+func (as *accounts) open(a *config.Account, maildir string) (tui.Config, error) {
+	cfg := as.base
+	var names []string
+	if as.cfg != nil {
+		for _, x := range as.cfg.Accounts {
+			names = append(names, x.Name)
+		}
 	}
-	a := account{configPath: filepath.Join(home, "config.toml")}
-	f, err := os.Open(a.configPath)
-	switch {
-	case errors.Is(err, os.ErrNotExist):
-	case err != nil:
-		return a, usageError("reading %s: %v", a.configPath, err)
-	default:
-		defer f.Close()
-		vals, err := readConfig(io.LimitReader(f, 1<<20))
+	cfg.Accounts = names
+	var trustedAuthServ, trustedHops []string
+	if a != nil {
+		cfg.Account, cfg.Title = a.Name, a.Name
+		if a.Address != "" {
+			cfg.Me = &mail.Address{Name: a.DisplayName, Address: a.Address}
+		}
+		cfg.Drafts, cfg.Sent = a.Drafts(), a.Sent()
+		trustedAuthServ, trustedHops = a.TrustedAuthservIDs, a.TrustedHops
+		tr, err := a.Transport(&config.OpenOptions{Timeout: openTimeout})
+		switch {
+		case errors.Is(err, config.ErrNoTransport):
+		case err != nil:
+			return cfg, fmt.Errorf("account %s: %w", a.Name, err)
+		default:
+			cfg.Transport = tr
+		}
+	}
+	var mb mailbox.Mailbox
+	var err error
+	if maildir != "" {
+		mb, err = mailbox.OpenMaildir(expandHome(maildir), nil)
 		if err != nil {
-			return a, usageError("%s: %v", a.configPath, err)
+			return cfg, usageError("the Maildir %s: %v", maildir, err)
 		}
-		a.maildir, a.from = vals["maildir"], vals["from"]
-		if a.maildir != "" && !filepath.IsAbs(a.maildir) && !strings.HasPrefix(a.maildir, "~/") {
-			// Relative to the configuration file.
-			a.maildir = filepath.Join(home, a.maildir)
+	} else {
+		mb, err = a.OpenMailbox(&config.OpenOptions{Timeout: openTimeout})
+		if err != nil {
+			if p := a.MaildirPath(); p != "" {
+				return cfg, usageError("the Maildir %s: %v", p, err)
+			}
+			return cfg, fmt.Errorf("account %s: %w", a.Name, err)
 		}
-		a.trustedAuthServ, a.trustedHops = commaList(vals["trusted_authserv"]), commaList(vals["trusted_hop"])
 	}
-	if env := os.Getenv("SECUREMAIL_MAILDIR"); env != "" {
-		a.maildir = env
+	as.mu.Lock()
+	as.opened = append(as.opened, mb)
+	as.mu.Unlock()
+	cfg.Mailbox = mb
+	if as.dns != nil {
+		cfg.Auth = mailauth.NewEvaluator(&mailauth.Options{DNS: as.dns, TrustedAuthServIDs: trustedAuthServ, TrustedHops: trustedHops})
 	}
-	if strings.HasPrefix(a.maildir, "~/") {
+	return cfg, nil
+}
+
+// close closes the mailboxes opened.
+func (as *accounts) close() {
+	as.mu.Lock()
+	defer as.mu.Unlock()
+	for _, mb := range as.opened {
+		_ = mb.Close()
+	}
+	as.opened = nil
+}
+
+func expandHome(p string) string {
+	if strings.HasPrefix(p, "~/") {
 		if h, err := os.UserHomeDir(); err == nil {
-			a.maildir = filepath.Join(h, a.maildir[2:])
+			return filepath.Join(h, p[2:])
 		}
 	}
-	return a, nil
+	return p
 }
 
-func commaList(s string) []string {
-	var out []string
-	for _, f := range strings.Split(s, ",") {
-		if f = strings.TrimSpace(f); f != "" {
-			out = append(out, f)
-		}
-	}
-	return out
-}
-
-// readConfig reads the top-level `key = "string"` lines of a TOML file:
-// comments and blank lines are skipped, a [table] header ends the top
-// level, other value types are ignored.
-func readConfig(r io.Reader) (map[string]string, error) {
-	out := map[string]string{}
-	sc := bufio.NewScanner(r)
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		if strings.HasPrefix(line, "[") {
-			break
-		}
-		key, val, ok := strings.Cut(line, "=")
-		if !ok {
-			return nil, fmt.Errorf("line %d: expected key = value", n)
-		}
-		key, val = strings.TrimSpace(key), strings.TrimSpace(val)
-		if !strings.HasPrefix(val, `"`) {
-			continue
-		}
-		end := closingQuote(val)
-		if end < 0 {
-			return nil, fmt.Errorf("line %d: unterminated string", n)
-		}
-		s, err := strconv.Unquote(val[:end+1])
+// runTUI opens the account (cfg's default, or --account) and runs the TUI
+// on the terminal. maildir, when not "", replaces the account's mailbox
+// (SECUREMAIL_MAILDIR); cfg may then be nil.
+func (c *cli) runTUI(ctx context.Context, cfg *config.Config, flags *tuiFlags, maildir string) error {
+	var acct *config.Account
+	if cfg != nil {
+		a, err := cfg.Account(flags.account)
 		if err != nil {
-			return nil, fmt.Errorf("line %d: %v", n, err)
+			return &exitError{code: exitUsage, err: err}
 		}
-		if rest := strings.TrimSpace(val[end+1:]); rest != "" && !strings.HasPrefix(rest, "#") {
-			return nil, fmt.Errorf("line %d: unexpected %q after the value", n, rest)
-		}
-		out[key] = s
+		acct = a
 	}
-	return out, sc.Err()
-}
-
-// closingQuote finds the quote that ends a basic string starting at 0.
-func closingQuote(s string) int {
-	for i := 1; i < len(s); i++ {
-		switch s[i] {
-		case '\\':
-			i++
-		case '"':
-			return i
-		}
-	}
-	return -1
-}
-
-// runTUI opens the account's Maildir and runs the TUI on the terminal.
-func (c *cli) runTUI(ctx context.Context, a account, flags *tuiFlags) error {
-	md, err := mailbox.OpenMaildir(a.maildir, nil)
-	if err != nil {
-		return usageError("the Maildir %s: %v", a.maildir, err)
-	}
-	defer md.Close()
 	st, err := c.openStore()
 	if err != nil {
 		return err
 	}
-	cfg := tui.Config{Mailbox: md, Store: st, ASCII: flags.ascii || tui.WantASCII(), Editor: tui.EditorFromEnv()}
-	if a.from != "" {
-		addr, err := mail.ParseAddress(a.from)
-		if err != nil {
-			return usageError("from = %q in %s: %v", a.from, a.configPath, err)
+	as := &accounts{c: c, cfg: cfg, base: tui.Config{Store: st, ASCII: flags.ascii || tui.WantASCII(), Editor: tui.EditorFromEnv()}}
+	defer as.close()
+	if c.passphraseFile != "" {
+		as.base.Passphrase = func(keystore.Entry) ([]byte, error) { return c.readPassphrase("", false) }
+	}
+	if dir, err := c.directory(); err == nil {
+		as.base.Directory = dir
+	} else {
+		c.v.warnf("no DNS key lookups: %v", err)
+	}
+	if dns, err := c.authDNS(); err == nil {
+		as.dns = dns
+	} else {
+		c.v.warnf("no DKIM/SPF/DMARC verdict: %v", err)
+	}
+	tcfg, err := as.open(acct, maildir)
+	if err != nil {
+		return err
+	}
+	if cfg != nil && len(cfg.Accounts) > 1 {
+		tcfg.Switch = func(name string) (tui.Config, error) {
+			a, err := cfg.Account(name)
+			if err != nil {
+				return tui.Config{}, err
+			}
+			return as.open(a, "")
 		}
-		cfg.Me = addr
 	}
 	in, out, err := c.terminal()
 	if err != nil {
 		return err
 	}
-	if c.passphraseFile != "" {
-		cfg.Passphrase = func(keystore.Entry) ([]byte, error) { return c.readPassphrase("", false) }
-	}
-	if dir, err := c.directory(); err == nil {
-		cfg.Directory = dir
-	} else {
-		c.v.warnf("no DNS key lookups: %v", err)
-	}
-	if dns, err := c.authDNS(); err == nil {
-		cfg.Auth = mailauth.NewEvaluator(&mailauth.Options{DNS: dns, TrustedAuthServIDs: a.trustedAuthServ, TrustedHops: a.trustedHops})
-	} else {
-		c.v.warnf("no DKIM/SPF/DMARC verdict: %v", err)
-	}
-	return runProgram(ctx, cfg, in, out)
+	return runProgram(ctx, tcfg, in, out)
 }
 
 // terminal returns the terminal the TUI runs on: standard input and

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/securemail/securemail"
+	"github.com/securemail/securemail/config"
 	"github.com/securemail/securemail/keystore"
 	"github.com/securemail/securemail/mailauth"
 	"github.com/securemail/securemail/mailbox"
@@ -93,7 +94,10 @@ func build(dir string, clock func() time.Time, dated time.Time) (err error) {
 	files := map[string][]byte{
 		caFile:     w.ca.pem(),
 		readmeFile: []byte(readme),
-		configFile: fmt.Appendf(nil, "# securemail configuration (made by `securemail demo`)\nmaildir = %q\n", filepath.Join(dir, maildirDir)),
+		configFile: append([]byte("# securemail configuration (made by `securemail demo`)\n"), config.Marshal(&config.Account{
+			Name: "demo", Address: MeAddress, DisplayName: MeName,
+			Maildir: &config.Maildir{Path: filepath.Join(dir, maildirDir)},
+		})...),
 		// Written last: its presence says the home is complete.
 		zoneFile: []byte(w.zone.String()),
 	}
