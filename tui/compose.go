@@ -41,14 +41,21 @@ const keyStatusDelay = 300 * time.Millisecond
 
 // composePage writes a message.
 type composePage struct {
-	from        *mail.Address
-	fields      [4]textinput.Model
-	body        textarea.Model
-	focus       int
-	sign        bool
-	encrypt     bool
-	scheme      string // "", "pgp" or "smime"
-	requireEnc  bool   // a reply to or forward of encrypted mail (S26)
+	from       *mail.Address
+	fields     [4]textinput.Model
+	body       textarea.Model
+	focus      int
+	sign       bool
+	encrypt    bool
+	scheme     string // "", "pgp" or "smime"
+	requireEnc bool   // a reply to or forward of encrypted mail (S26)
+	// encMode is the account's encryption default (Config.Encrypt);
+	// encBase what the message asks for by itself (a reply's policy),
+	// and encChosen that the user chose with ctrl+e, so "when-possible"
+	// no longer follows the recipients' keys.
+	encMode     string
+	encBase     bool
+	encChosen   bool
 	replyTo     *msgRef
 	draftOf     *msgRef // the draft this message was opened from
 	inReplyTo   string
@@ -112,7 +119,7 @@ func (m *Model) startCompose(d *message.Draft, pol securemail.Policy, replyTo *m
 	c.body.Prompt = ""
 	c.body.MaxHeight = 0
 	c.body.Placeholder = "Write the message here, or press ctrl+o for $EDITOR"
-	c.sign, c.encrypt = true, false
+	c.sign, c.encrypt, c.encMode = !m.cfg.NoSign, false, m.cfg.Encrypt
 	if d != nil {
 		c.fields[fieldTo].SetValue(addressListString(d.To))
 		c.fields[fieldCc].SetValue(addressListString(d.Cc))
@@ -122,8 +129,10 @@ func (m *Model) startCompose(d *message.Draft, pol securemail.Policy, replyTo *m
 		c.body.MoveToBegin()
 		c.inReplyTo, c.references = d.InReplyTo, d.References
 		c.attachments = d.Attachments
-		c.sign, c.encrypt, c.scheme, c.requireEnc = pol.Sign || pol.Encrypt, pol.Encrypt, pol.Scheme, pol.RequireEncryption
+		c.sign, c.encrypt, c.scheme, c.requireEnc = (pol.Sign || pol.Encrypt) && !m.cfg.NoSign, pol.Encrypt, pol.Scheme, pol.RequireEncryption
 	}
+	c.encBase = c.encrypt || c.requireEnc
+	c.encrypt = c.encBase || c.encMode == "always"
 	if c.from == nil {
 		m.setErr(fmt.Errorf("you have no identity to send from: generate one on the keys page (K, then g)"))
 	}
@@ -253,6 +262,7 @@ func (c *composePage) onTick(t keyStatusTick, m *Model) tea.Cmd {
 	if t.seq != c.statusSeq {
 		return nil
 	}
+	c.followKeys()
 	var todo []string
 	for _, a := range c.recipients() {
 		st, ok := c.status[c.statusKey(a)]
@@ -274,6 +284,26 @@ func (c *composePage) onKeyStatus(msg keyStatusMsg) {
 	for _, st := range msg.statuses {
 		c.status[msg.scheme+"|"+st.Addr] = st
 	}
+	c.followKeys()
+}
+
+// followKeys applies "when-possible": unless the user chose, encryption
+// is on exactly when there are recipients and every one has a key (or
+// the message asks for it by itself).
+func (c *composePage) followKeys() {
+	if c.encMode != "when-possible" || c.encChosen {
+		return
+	}
+	rcpts := c.recipients()
+	all := len(rcpts) > 0
+	for _, a := range rcpts {
+		switch c.status[c.statusKey(a)].State {
+		case keyInStore, keyFoundDNS:
+		default:
+			all = false
+		}
+	}
+	c.encrypt = c.encBase || all
 }
 
 func (m *Model) composeKey(k tea.KeyPressMsg) tea.Cmd {
@@ -292,7 +322,12 @@ func (m *Model) composeKey(k tea.KeyPressMsg) tea.Cmd {
 			m.setErr(fmt.Errorf("this message quotes or continues encrypted mail: it stays encrypted (S26)"))
 			return nil
 		}
+		if c.encrypt && c.encMode == "always" {
+			m.setErr(fmt.Errorf("this account always encrypts (encrypt = \"always\" in its configuration): encryption stays on"))
+			return nil
+		}
 		c.encrypt = !c.encrypt
+		c.encChosen = true
 		return nil
 	case "ctrl+s":
 		c.sign = !c.sign
@@ -466,8 +501,12 @@ func (m *Model) send(asDraft bool) tea.Cmd {
 	if !asDraft && pol.Encrypt {
 		var without []string
 		for _, a := range c.recipients() {
-			switch c.status[c.statusKey(a)].State {
-			case keyNone, keyBogus, keyInsecure, keyBadAddress:
+			switch st := c.status[c.statusKey(a)].State; {
+			case st == keyNone, st == keyBogus, st == keyInsecure, st == keyBadAddress:
+				without = append(without, a)
+			case c.encMode == "always" && st == keyFailed:
+				// The account must not send in the clear: a key that
+				// could not be looked up is no key.
 				without = append(without, a)
 			}
 		}
@@ -596,8 +635,13 @@ func (c *composePage) render(m *Model, width, height int) []string {
 	}
 	scheme := map[string]string{"": "auto", "pgp": "OpenPGP", "smime": "S/MIME"}[c.scheme]
 	sec := fmt.Sprintf("%s sign (ctrl+s)  %s encrypt (ctrl+e)  scheme: %s (ctrl+t)", box(c.sign), box(c.encrypt), scheme)
-	if c.requireEnc {
+	switch {
+	case c.requireEnc:
 		sec += "  · must stay encrypted (S26)"
+	case c.encMode == "always":
+		sec += "  · this account always encrypts"
+	case c.encMode == "when-possible" && !c.encChosen:
+		sec += "  · on when every recipient has a key"
 	}
 	out = append(out, label("Security")+t.clip(sec, width-10))
 	rcpts := c.recipients()

@@ -44,6 +44,17 @@ type Config struct {
 	// Sent is the folder that receives a copy of each message Transport
 	// sent; "" means no copy is kept.
 	Sent string
+	// NoSign starts new messages unsigned (an account's sign = false);
+	// the user can still turn signing on (ctrl+s).
+	NoSign bool
+	// Encrypt is the account's encryption default for new messages:
+	// "always" (encryption is on, cannot be turned off, and sending is
+	// refused while a recipient has no key), "when-possible" (on when
+	// every recipient has a key, until the user chooses with ctrl+e) or
+	// "never" (off until the user turns it on). "" leaves encryption off
+	// until the user turns it on. A reply to encrypted mail stays
+	// encrypted whatever the default (S26).
+	Encrypt string
 	// Account names the account shown; Accounts lists the accounts the
 	// user can switch to (A), and Switch opens one as a Config. With
 	// fewer than two accounts or no Switch, there is no switching.

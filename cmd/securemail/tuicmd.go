@@ -114,6 +114,7 @@ func (as *accounts) open(a *config.Account, maildir string) (tui.Config, error) 
 			cfg.Me = &mail.Address{Name: a.DisplayName, Address: a.Address}
 		}
 		cfg.Drafts, cfg.Sent = a.Drafts(), a.Sent()
+		cfg.NoSign, cfg.Encrypt = !a.SignByDefault(), a.EncryptMode()
 		trustedAuthServ, trustedHops = a.TrustedAuthservIDs, a.TrustedHops
 		tr, err := a.Transport(&config.OpenOptions{Timeout: openTimeout})
 		switch {
