@@ -107,9 +107,10 @@ func scanFolder(mb mailbox.Mailbox, folder string) ([]row, error) {
 }
 
 // scanMaildirNames reads the names in a Maildir folder's new/ and cur/
-// without opening a message. mailbox.List with SkipHeaders opens every
-// file (an open and an fstat each: 0.8 s for 100,000 messages); until it
-// stops doing that, the TUI reads the names itself, taken apart by
+// without touching a message. mailbox.List with SkipHeaders stats every
+// file (fstatat) and builds full Message values (the first frame of
+// 100,000 messages takes 685 ms through it, 386 ms this way); until it
+// offers a names-only listing, the TUI reads the names itself, taken apart by
 // mailbox.ParseName and ordered as mailbox.List orders them. The
 // directory layout is Maildir++ (mailbox's package comment).
 func scanMaildirNames(root, folder string) ([]row, error) {

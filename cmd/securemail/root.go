@@ -55,6 +55,8 @@ func (c *cli) rootCommand() *cobra.Command {
 		Short: "End-to-end encrypted mail: OpenPGP and S/MIME, keys, and who really sent it",
 		Long: `securemail reads and writes OpenPGP and S/MIME mail, keeps your keys and your
 contacts' keys and certificates, and checks who really sent a message.
+Alone, it opens the mail client on the default account of config.toml
+(--account NAME for another); 'securemail demo' tries it offline.
 
 Everything written for people goes to stderr; stdout carries only data.
 Exit codes: 0 success, 1 security verdict failed, 2 usage or malformed
